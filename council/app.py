@@ -1,0 +1,136 @@
+"""create_app(settings) -> Litestar: the only place that wires things."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from council import i18n
+from council.accounts import pages as account_pages
+from council.accounts import routes as account_routes
+from council.audit import routes as audit_routes
+from council.community import pages as roster_pages
+from council.community import routes as roster_routes
+from council.db import engine
+from council.errors import EXCEPTION_HANDLERS
+from council.home import HomeController, health
+from council.middleware import TokenAwareCSRFMiddleware, auth_middleware
+from council.settings import PROJECT_ROOT, Settings
+
+STATIC_DIR = PROJECT_ROOT / "council" / "static"
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+
+
+def _stores(settings: Settings) -> dict[str, Store]:
+    if settings.redis_url:
+        return {
+            "sessions": RedisStore.with_client(url=settings.redis_url, namespace="council:sessions"),
+            "limits": RedisStore.with_client(url=settings.redis_url, namespace="council:limits"),
+        }
+    return {
+        "sessions": FileStore(settings.data_dir / "sessions", create_directories=True),
+        "limits": MemoryStore(),
+    }
+
+
+def _jinja(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    zone = ZoneInfo(settings.timezone)
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(zone).strftime(fmt) if value else "—"
+
+    env.filters["localtime"] = localtime
+    env.globals["locales"] = i18n.LOCALES
+    env.globals["current_locale"] = i18n.current_locale.get
+    return env
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    async def start_pool() -> None:
+        db: Any = engine()
+        if not settings.is_sqlite and settings.db_pool_size > 0:
+            await db.start_connection_pool(max_size=settings.db_pool_size)
+
+    async def close_pool() -> None:
+        db: Any = engine()
+        if not settings.is_sqlite and getattr(db, "pool", None) is not None:
+            await db.close_connection_pool()
+
+    session = ServerSideSessionConfig(
+        key="council_session",
+        max_age=settings.session_max_age,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="council_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=["/static/", "/healthz"],
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            HomeController,
+            *account_pages.HANDLERS,
+            *account_routes.HANDLERS,
+            *roster_pages.HANDLERS,
+            *roster_routes.HANDLERS,
+            *audit_routes.HANDLERS,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        middleware=[
+            session.middleware,
+            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf),
+            auth_middleware,
+        ],
+        stores=_stores(settings),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(_jinja(settings))
+        ),
+        openapi_config=OpenAPIConfig(
+            title="council API",
+            version="1",
+            path="/api/docs",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings}),
+        on_startup=[start_pool],
+        on_shutdown=[close_pool],
+        request_max_body_size=settings.max_upload_bytes,
+        debug=False,
+    )

@@ -1,0 +1,94 @@
+"""The audit log, for supervisors and admins: a page and /api/v1/audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import Parameter
+from litestar.response import Template
+
+from council.accounts.guards import requires_role
+from council.accounts.tables import Role
+from council.audit import service
+from council.web import Paging
+
+
+class AuditEntryOut(msgspec.Struct):
+    seq: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    subject_type: str
+    subject_id: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(msgspec.Struct):
+    items: list[AuditEntryOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class ChainOut(msgspec.Struct):
+    ok: bool
+    entries: int
+    head: str
+    first_bad_seq: int | None
+    problem: str
+
+
+AUDITORS = requires_role(Role.supervisor)
+
+
+class AuditApi(Controller):
+    path = "/api/v1/audit"
+    guards = [AUDITORS]
+    tags = ["audit"]
+
+    @get("/")
+    async def list_entries(
+        self,
+        offset: int = Parameter(default=0, ge=0),
+        limit: int = Parameter(default=50, ge=1, le=200),
+        subject_type: str | None = Parameter(default=None, max_length=32),
+        subject_id: str | None = Parameter(default=None, max_length=64),
+    ) -> AuditPage:
+        """Entries, newest first."""
+        page = Paging.of(offset, limit)
+        rows, total = await service.entries(
+            offset=page.offset, limit=page.limit, subject_type=subject_type, subject_id=subject_id
+        )
+        items = [msgspec.convert({k: v for k, v in r.items() if k != "id"}, AuditEntryOut) for r in rows]
+        return AuditPage(items=items, total=total, offset=page.offset, limit=page.limit)
+
+    @get("/verify")
+    async def verify(self) -> ChainOut:
+        """Recompute the hash chain and name the first broken entry."""
+        report = await service.verify_chain()
+        return ChainOut(report.ok, report.entries, report.head, report.first_bad_seq, report.problem)
+
+
+class AuditPages(Controller):
+    path = "/audit"
+    guards = [AUDITORS]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, offset: int = 0, limit: int = 50, verify: bool = False) -> Template:
+        page = Paging.of(offset, limit)
+        rows, total = await service.entries(offset=page.offset, limit=page.limit)
+        report = await service.verify_chain() if verify else None
+        return Template(
+            "audit/index.html",
+            context={"entries": rows, "total": total, "page": page, "report": report},
+        )
+
+
+HANDLERS = [AuditApi, AuditPages]

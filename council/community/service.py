@@ -1,0 +1,324 @@
+"""The community roster: the territory tree and the residents on it. No HTTP here."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from council.accounts.principal import Principal
+from council.accounts.tables import Role
+from council.audit import service as audit
+from council.community.tables import CHILD_KIND, Node, NodeKind, Resident
+from council.db import write_transaction
+from council.errors import Conflict, Forbidden, Invalid, NotFound
+from council.i18n import N_
+
+# Mainland mobile numbers, or a landline with area code.
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+ROSTER_ROLES = (Role.staff,)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_phone(phone: str) -> str:
+    phone = phone.strip().replace(" ", "")
+    if phone and not PHONE_RE.match(phone):
+        raise Invalid(N_("The phone number {phone} is not valid."), phone=phone)
+    return phone
+
+
+async def get_node(node_id: int) -> dict[str, Any]:
+    row = await Node.select().where(Node.id == node_id).first()
+    if row is None:
+        raise NotFound(N_("No place with id {id}."), id=node_id)
+    return row
+
+
+async def ancestors(node: dict[str, Any]) -> list[dict[str, Any]]:
+    ids = [int(part) for part in node["path"].strip("/").split("/") if part]
+    rows = await Node.select(Node.id, Node.name, Node.kind).where(Node.id.is_in(ids)) if ids else []
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def roots() -> list[dict[str, Any]]:
+    return await Node.select().where(Node.parent.is_null()).order_by(Node.id)
+
+
+async def children(node_id: int) -> list[dict[str, Any]]:
+    rows = await Node.select().where(Node.parent == node_id).order_by(Node.name)
+    if not rows:
+        return rows
+    ids = [row["id"] for row in rows]
+    counts: dict[int, int] = {}
+    for row in await Node.select(Node.parent).where(Node.parent.is_in(ids)):
+        counts[row["parent"]] = counts.get(row["parent"], 0) + 1
+    residents: dict[int, int] = {}
+    if rows[0]["kind"] == NodeKind.household.value:
+        for row in await Resident.select(Resident.household).where(
+            Resident.household.is_in(ids) & (Resident.active == True)  # noqa: E712
+        ):
+            residents[row["household"]] = residents.get(row["household"], 0) + 1
+    for row in rows:
+        row["children"] = counts.get(row["id"], 0)
+        row["residents"] = residents.get(row["id"], 0)
+    # Natural order: "2栋" before "10栋".
+    rows.sort(key=lambda r: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", r["name"])])
+    return rows
+
+
+def require_scope(principal: Principal, path: str) -> None:
+    if not principal.can(path, *ROSTER_ROLES):
+        raise Forbidden(N_("This place is outside your scope."))
+
+
+async def add_node(
+    principal: Principal, *, name: str, kind: NodeKind, parent_id: int | None
+) -> dict[str, Any]:
+    name = name.strip()
+    if not name:
+        raise Invalid(N_("A name is required."))
+    if parent_id is None:
+        if kind is not NodeKind.community:
+            raise Invalid(N_("Only a community can stand at the top of the tree."))
+        if not principal.has_role(Role.admin):
+            raise Forbidden(N_("Only an admin can add a community."))
+        parent_path = "/"
+    else:
+        parent = await get_node(parent_id)
+        require_scope(principal, parent["path"])
+        expected = CHILD_KIND.get(NodeKind(parent["kind"]))
+        if expected is not kind:
+            raise Invalid(
+                N_("A {kind} cannot be placed under a {parent}."),
+                kind=kind.value, parent=parent["kind"],
+            )
+        parent_path = parent["path"]
+    await _check_free_name(parent_id, name)
+    async with write_transaction():
+        node = Node(name=name, kind=kind.value, parent=parent_id, created_at=_now())
+        await node.save()
+        path = f"{parent_path}{node.id}/"
+        await Node.update({Node.path: path}).where(Node.id == node.id)
+        await audit.record(
+            principal.actor, "add_node", "node", node.id,
+            {"name": name, "kind": kind.value, "parent_id": parent_id},
+        )
+    return await get_node(node.id)
+
+
+async def _check_free_name(parent_id: int | None, name: str, except_id: int | None = None) -> None:
+    query = Node.select(Node.id).where(Node.name == name)
+    query = query.where(Node.parent.is_null() if parent_id is None else Node.parent == parent_id)
+    for row in await query:
+        if row["id"] != except_id:
+            raise Conflict(N_("There is already a place named {name} here."), name=name)
+
+
+async def rename_node(principal: Principal, node_id: int, name: str) -> None:
+    node = await get_node(node_id)
+    require_scope(principal, node["path"])
+    name = name.strip()
+    await _check_free_name(node["parent"], name, except_id=node_id)
+    async with write_transaction():
+        await Node.update({Node.name: name}).where(Node.id == node_id)
+        await audit.record(
+            principal.actor, "rename_node", "node", node_id, {"from": node["name"], "to": name}
+        )
+
+
+async def move_node(principal: Principal, node_id: int, parent_id: int) -> None:
+    """Hang a node and its whole subtree under another parent of the same kind."""
+    node = await get_node(node_id)
+    parent = await get_node(parent_id)
+    require_scope(principal, node["path"])
+    require_scope(principal, parent["path"])
+    if CHILD_KIND.get(NodeKind(parent["kind"])) is not NodeKind(node["kind"]):
+        raise Invalid(
+            N_("A {kind} cannot be placed under a {parent}."),
+            kind=node["kind"], parent=parent["kind"],
+        )
+    if parent["path"].startswith(node["path"]):
+        raise Invalid(N_("A place cannot be moved inside itself."))
+    await _check_free_name(parent_id, node["name"])
+    old_prefix = node["path"]
+    new_prefix = f"{parent['path']}{node_id}/"
+    async with write_transaction():
+        await Node.update({Node.parent: parent_id}).where(Node.id == node_id)
+        for row in await Node.select(Node.id, Node.path).where(Node.path.like(f"{old_prefix}%")):
+            await Node.update({Node.path: new_prefix + row["path"][len(old_prefix):]}).where(
+                Node.id == row["id"]
+            )
+        await audit.record(
+            principal.actor, "move_node", "node", node_id,
+            {"from_parent": node["parent"], "to_parent": parent_id},
+        )
+
+
+async def set_node_active(principal: Principal, node_id: int, active: bool) -> None:
+    node = await get_node(node_id)
+    require_scope(principal, node["path"])
+    if not active and await Resident.exists().where(
+        (Resident.household.path.like(f"{node['path']}%")) & (Resident.active == True)  # noqa: E712
+    ):
+        raise Conflict(N_("Move or deactivate the residents of this place first."))
+    async with write_transaction():
+        await Node.update({Node.active: active}).where(Node.path.like(f"{node['path']}%"))
+        await audit.record(
+            principal.actor, "activate_node" if active else "deactivate_node", "node", node_id
+        )
+
+
+# --- residents -------------------------------------------------------------------------
+
+
+def _resident_out(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "name": row["name"],
+        "phone": row["phone"],
+        "household_id": row["household"],
+        "household": row.get("household.name", ""),
+        "household_path": row.get("household.path", ""),
+        "is_representative": row["is_representative"],
+        "active": row["active"],
+    }
+
+
+async def get_resident(resident_id: int) -> dict[str, Any]:
+    row = (
+        await Resident.select(Resident.all_columns(), Resident.household.name, Resident.household.path)
+        .where(Resident.id == resident_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("No resident with id {id}."), id=resident_id)
+    return _resident_out(row)
+
+
+async def household_label(household_id: int) -> str:
+    """"1网格 3栋 2单元 301" for a household."""
+    node = await get_node(household_id)
+    names = [a["name"] for a in await ancestors(node) if a["kind"] != NodeKind.community.value]
+    return " ".join(names)
+
+
+async def list_residents(
+    *,
+    scope_path: str,
+    query: str = "",
+    include_inactive: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    condition = Resident.household.path.like(f"{scope_path}%")
+    if not include_inactive:
+        condition &= Resident.active == True  # noqa: E712
+    if query:
+        condition &= (
+            Resident.name.like(f"%{query}%")
+            | Resident.code.like(f"%{query}%")
+            | Resident.phone.like(f"%{query}%")
+        )
+    rows = (
+        await Resident.select(Resident.all_columns(), Resident.household.name, Resident.household.path)
+        .where(condition)
+        .order_by(Resident.household.path)
+        .order_by(Resident.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    total = await Resident.count().where(condition)
+    return [_resident_out(row) for row in rows], total
+
+
+async def _household(principal: Principal, household_id: int) -> dict[str, Any]:
+    node = await get_node(household_id)
+    if node["kind"] != NodeKind.household.value:
+        raise Invalid(N_("Residents belong to a household, not to a {kind}."), kind=node["kind"])
+    if not node["active"]:
+        raise Invalid(N_("This household is deactivated."))
+    require_scope(principal, node["path"])
+    return node
+
+
+async def add_resident(
+    principal: Principal,
+    *,
+    code: str,
+    name: str,
+    household_id: int,
+    phone: str = "",
+    is_representative: bool = False,
+) -> dict[str, Any]:
+    await _household(principal, household_id)
+    phone = check_phone(phone)
+    if await Resident.exists().where(Resident.code == code):
+        raise Conflict(N_("A resident with the ID {code} is on the roster already."), code=code)
+    now = _now()
+    async with write_transaction():
+        resident = Resident(
+            code=code, name=name.strip(), phone=phone, household=household_id,
+            is_representative=is_representative, created_at=now, updated_at=now,
+        )
+        await resident.save()
+        await audit.record(
+            principal.actor, "add_resident", "resident", resident.id,
+            {"code": code, "name": name, "household_id": household_id,
+             "is_representative": is_representative},
+        )
+    return await get_resident(resident.id)
+
+
+async def update_resident(
+    principal: Principal, resident_id: int, *, name: str, phone: str, is_representative: bool
+) -> None:
+    resident = await get_resident(resident_id)
+    require_scope(principal, resident["household_path"])
+    phone = check_phone(phone)
+    async with write_transaction():
+        await Resident.update(
+            {Resident.name: name.strip(), Resident.phone: phone,
+             Resident.is_representative: is_representative, Resident.updated_at: _now()}
+        ).where(Resident.id == resident_id)
+        await audit.record(
+            principal.actor, "update_resident", "resident", resident_id,
+            {"name": name, "phone_changed": phone != resident["phone"],
+             "is_representative": is_representative},
+        )
+
+
+async def move_resident(principal: Principal, resident_id: int, household_id: int) -> None:
+    resident = await get_resident(resident_id)
+    require_scope(principal, resident["household_path"])
+    await _household(principal, household_id)
+    if resident["household_id"] == household_id:
+        raise Conflict(N_("The resident lives in this household already."))
+    async with write_transaction():
+        await Resident.update(
+            {Resident.household: household_id, Resident.updated_at: _now()}
+        ).where(Resident.id == resident_id)
+        await audit.record(
+            principal.actor, "move_resident", "resident", resident_id,
+            {"from_household": resident["household_id"], "to_household": household_id},
+        )
+
+
+async def set_resident_active(principal: Principal, resident_id: int, active: bool) -> None:
+    resident = await get_resident(resident_id)
+    require_scope(principal, resident["household_path"])
+    if resident["active"] == active:
+        return
+    async with write_transaction():
+        await Resident.update({Resident.active: active, Resident.updated_at: _now()}).where(
+            Resident.id == resident_id
+        )
+        await audit.record(
+            principal.actor, "activate_resident" if active else "deactivate_resident",
+            "resident", resident_id,
+        )

@@ -1,0 +1,16 @@
+"""One Piccolo app for all of council's tables; migrations live in the top-level migrations/."""
+
+from piccolo.conf.apps import AppConfig
+
+from council.accounts.tables import ApiToken, Invitation, RoleAssignment, User
+from council.audit.tables import AuditEntry
+from council.community.tables import Node, Resident
+from council.settings import PROJECT_ROOT
+
+APP_CONFIG = AppConfig(
+    app_name="council",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations"),
+    table_classes=[AuditEntry, Node, Resident, User, RoleAssignment, Invitation, ApiToken],
+    migration_dependencies=[],
+    commands=[],
+)

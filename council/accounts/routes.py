@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
@@ -108,9 +108,9 @@ class UsersApi(Controller):
     async def list_users(
         self,
         request: Request[Any, Any, Any],
-        q: str = Parameter(default="", max_length=64),
-        offset: int = Parameter(default=0, ge=0),
-        limit: int = Parameter(default=50, ge=1, le=200),
+        q: Annotated[str, Parameter(max_length=64)] = "",
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> Page:
         """Accounts, by username, with their roles."""
         page = Paging.of(offset, limit)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get
@@ -55,10 +55,10 @@ class AuditApi(Controller):
     @get("/")
     async def list_entries(
         self,
-        offset: int = Parameter(default=0, ge=0),
-        limit: int = Parameter(default=50, ge=1, le=200),
-        subject_type: str | None = Parameter(default=None, max_length=32),
-        subject_id: str | None = Parameter(default=None, max_length=64),
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        subject_type: Annotated[str | None, Parameter(max_length=32)] = None,
+        subject_id: Annotated[str | None, Parameter(max_length=64)] = None,
     ) -> AuditPage:
         """Entries, newest first."""
         page = Paging.of(offset, limit)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
@@ -112,13 +112,13 @@ class ResidentsApi(Controller):
     async def list_residents(
         self,
         request: Request[Any, Any, Any],
-        scope: int = Parameter(description="id of a place; residents under it"),
-        q: str = Parameter(default="", max_length=64),
+        scope_id: Annotated[int, Parameter(query="scope", description="id of a place; residents under it")],
+        q: Annotated[str, Parameter(max_length=64)] = "",
         inactive: bool = False,
-        offset: int = Parameter(default=0, ge=0),
-        limit: int = Parameter(default=50, ge=1, le=200),
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> ResidentPage:
-        node = await service.get_node(scope)
+        node = await service.get_node(scope_id)
         service.require_scope(require_principal(request), node["path"])
         page = Paging.of(offset, limit)
         rows, total = await service.list_residents(
@@ -169,7 +169,7 @@ class ResidentsApi(Controller):
     async def import_csv(
         self,
         request: Request[Any, Any, Any],
-        community: int = Parameter(description="id of the community to import into"),
+        community: Annotated[int, Parameter(description="id of the community to import into")],
     ) -> Response[ImportReport]:
         """Import residents from CSV (body: the file, Content-Type: text/csv). All or nothing:
         a bad file answers 422 with a report naming each bad row, and nothing changes."""
@@ -181,11 +181,14 @@ class ResidentsApi(Controller):
 
     @get("/export.csv", media_type="text/csv; charset=utf-8")
     async def export_csv(
-        self, request: Request[Any, Any, Any], scope: int, inactive: bool = False
+        self,
+        request: Request[Any, Any, Any],
+        scope_id: Annotated[int, Parameter(query="scope", description="id of a place")],
+        inactive: bool = False,
     ) -> Response[bytes]:
-        node = await service.get_node(scope)
+        node = await service.get_node(scope_id)
         service.require_scope(require_principal(request), node["path"])
-        text = await roster_csv.export_residents(scope, include_inactive=inactive)
+        text = await roster_csv.export_residents(scope_id, include_inactive=inactive)
         return Response(
             ("\ufeff" + text).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

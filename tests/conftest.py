@@ -1,0 +1,151 @@
+"""Test set-up: a fresh database per test, on SQLite or PostgreSQL.
+
+The suite runs once per database: COUNCIL_TEST_DB=sqlite (default) or postgres. The
+PostgreSQL run skips with a reason when the server is unreachable, except in CI
+(CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEST_DB = os.environ.get("COUNCIL_TEST_DB", "sqlite")
+POSTGRES_URL = os.environ.get(
+    "COUNCIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+_WORK = Path(tempfile.mkdtemp(prefix="council-tests-"))
+_TEMPLATE = _WORK / "template.sqlite3"
+os.environ["PICCOLO_CONF"] = "council.piccolo_conf"
+os.environ["COUNCIL_DATA_DIR"] = str(_WORK / "data")
+os.environ["COUNCIL_SECRET_KEY"] = "test-secret-key-0123456789abcdef0123456789"
+os.environ.pop("COUNCIL_REDIS_URL", None)
+if TEST_DB == "postgres":
+    os.environ["COUNCIL_DATABASE_URL"] = POSTGRES_URL
+else:
+    os.environ["COUNCIL_DATABASE_URL"] = f"sqlite:///{_TEMPLATE}"
+
+_postgres_problem: str | None = None
+
+
+def _postgres_reachable() -> str | None:
+    import asyncpg
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _postgres_problem
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    if TEST_DB == "postgres":
+        _postgres_problem = _postgres_reachable()
+        if _postgres_problem and IN_CI:
+            raise pytest.UsageError(f"CI needs PostgreSQL: {_postgres_problem}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"council database: {TEST_DB} ({os.environ['COUNCIL_DATABASE_URL']})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _postgres_problem:
+        skip = pytest.mark.skip(reason=_postgres_problem)
+        for item in items:
+            item.add_marker(skip)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_WORK, ignore_errors=True)
+
+
+_TABLES = ["api_token", "invitation", "role_assignment", "account", "resident", "node", "audit_entry"]
+_migrated = False
+
+
+async def _migrate_once() -> None:
+    global _migrated
+    if _migrated:
+        return
+    from council.cli import migrate
+
+    if TEST_DB == "postgres":
+        from council.db import engine
+
+        # A clean schema: the suite owns the test database.
+        await engine().run_ddl("DROP SCHEMA public CASCADE")
+        await engine().run_ddl("CREATE SCHEMA public")
+        await engine().run_ddl("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    await migrate(quiet=True)
+    _migrated = True
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[None]:
+    """A fresh, migrated, empty database for one test."""
+    from council.db import engine
+
+    await _migrate_once()
+    if TEST_DB == "postgres":
+        await engine().run_ddl(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in _TABLES) + " RESTART IDENTITY CASCADE"
+        )
+        yield
+    else:
+        path = tmp_path / "council.sqlite3"
+        shutil.copyfile(_TEMPLATE, path)
+        db_engine: Any = engine()
+        db_engine.path = str(path)
+        yield
+        db_engine.path = str(_TEMPLATE)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: None) -> Any:
+    from dataclasses import replace
+
+    from council.settings import Settings
+
+    return replace(
+        Settings.from_env(),
+        data_dir=tmp_path / "data",
+        db_pool_size=0,
+        base_url="http://testserver.local",
+    )
+
+
+@pytest.fixture
+async def client(settings: Any) -> AsyncIterator[Any]:
+    from litestar.testing import AsyncTestClient
+
+    from council.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
+        c.follow_redirects = False
+        yield c
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def work_dir() -> Iterator[Path]:
+    yield _WORK

@@ -1,0 +1,57 @@
+"""The service as a whole: health, errors, OpenAPI, language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import csrf_from
+
+
+async def test_healthz_reports_database(client: Any) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_api_error_is_problem_details(client: Any) -> None:
+    response = await client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 401 and body["type"] == "/problems/unauthorized"
+    assert body["instance"] == "/api/v1/me"
+
+
+async def test_unknown_page_is_readable_html_without_trace(client: Any) -> None:
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Traceback" not in response.text
+    assert "<h1>" in response.text
+
+
+async def test_openapi_lists_the_api(client: Any) -> None:
+    response = await client.get("/api/docs/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/residents" in paths or "/api/v1/residents/" in paths
+    assert any(p.startswith("/api/v1/users") for p in paths)
+    assert not any(p.startswith("/roster") for p in paths), "HTML pages stay out of the API schema"
+
+
+async def test_default_language_is_chinese_and_english_is_selectable(client: Any) -> None:
+    page = await client.get("/login")
+    assert 'lang="zh-Hans"' in page.text
+    assert "登录" in page.text
+    switched = await client.post(
+        "/lang", data={"locale": "en", "next": "/login", "_csrf_token": csrf_from(page.text)}
+    )
+    assert switched.status_code == 303
+    english = await client.get("/login")
+    assert 'lang="en"' in english.text and "Log in" in english.text
+
+
+async def test_form_without_csrf_token_is_refused(client: Any) -> None:
+    response = await client.post("/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "Traceback" not in response.text

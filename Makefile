@@ -43,6 +43,6 @@ bench: setup-test
 	@.venv/bin/python -m tests.bench
 
 messages:
-	@.venv/bin/pybabel extract -F babel.cfg -k N_ -o council/locale/messages.pot --no-location --omit-header . >/dev/null
-	@.venv/bin/pybabel update -i council/locale/messages.pot -d council/locale -l zh_Hans --no-fuzzy-matching
-	@.venv/bin/pybabel update -i council/locale/messages.pot -d council/locale -l en --no-fuzzy-matching
+	@.venv/bin/pybabel -q extract -F babel.cfg -k N_ -o council/locale/messages.pot --no-location --omit-header . >/dev/null
+	@.venv/bin/pybabel -q update --ignore-pot-creation-date -i council/locale/messages.pot -d council/locale -l zh_Hans --no-fuzzy-matching
+	@.venv/bin/pybabel -q update --ignore-pot-creation-date -i council/locale/messages.pot -d council/locale -l en --no-fuzzy-matching

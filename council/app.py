@@ -118,9 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             auth_middleware,
         ],
         stores=_stores(settings),
-        template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(_jinja(settings))
-        ),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(_jinja(settings))),
         openapi_config=OpenAPIConfig(
             title="council API",
             version="1",

@@ -81,21 +81,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     from council.community import roster_csv, service
     from council.i18n import gettext
 
+    data = Path(args.file).read_bytes()
+
     async def run() -> int:
         await migrate(quiet=True)
         roots = await service.roots()
         community = next((r for r in roots if args.community in (str(r["id"]), r["name"])), None)
         if community is None:
-            print(f"No community {args.community!r}. Known: "
-                  + ", ".join(f"{r['id']} {r['name']}" for r in roots), file=sys.stderr)
+            print(
+                f"No community {args.community!r}. Known: "
+                + ", ".join(f"{r['id']} {r['name']}" for r in roots),
+                file=sys.stderr,
+            )
             return 2
         # The command line is the operator: acting as admin of that community, named in the log.
         operator = Principal(
-            id=0, username=f"cli:{getpass.getuser()}", display_name="command line", locale="",
+            id=0,
+            username=f"cli:{getpass.getuser()}",
+            display_name="command line",
+            locale="",
             resident_id=None,
             grants=(Grant(Role.admin, community["id"], community["path"], community["name"]),),
         )
-        data = Path(args.file).read_bytes()
         result = await roster_csv.import_residents(operator, community["id"], data, args.file)
         if not result.ok:
             print(f"Nothing imported: {len(result.problems)} problem(s) in {args.file}", file=sys.stderr)
@@ -131,8 +138,12 @@ def cmd_createuser(args: argparse.Namespace) -> int:
             node_id = roots[0]["id"]
         try:
             user = await accounts.create_user_with_password(
-                settings, Actor(None, f"cli:{getpass.getuser()}"), username=args.username,
-                display_name=args.name or args.username, password=password, email=args.email or "",
+                settings,
+                Actor(None, f"cli:{getpass.getuser()}"),
+                username=args.username,
+                display_name=args.name or args.username,
+                password=password,
+                email=args.email or "",
                 grants=[(Role(role), node_id) for role in args.role or []],
             )
         except DomainError as exc:
@@ -187,9 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="display name")
     create.add_argument("--email")
     create.add_argument("--password", help="else COUNCIL_NEW_PASSWORD, else asked")
-    create.add_argument("--role", action="append", choices=[r.value for r in Role],
-                        help="role to give (repeatable)")
-    create.add_argument("--scope", type=int, help="place id of the roles' scope (default: the first community)")
+    create.add_argument(
+        "--role", action="append", choices=[r.value for r in Role], help="role to give (repeatable)"
+    )
+    create.add_argument(
+        "--scope", type=int, help="place id of the roles' scope (default: the first community)"
+    )
     create.set_defaults(func=cmd_createuser)
 
     audit = sub.add_parser("audit", help="audit log tools")

@@ -16,11 +16,19 @@ from council.community.tables import Node, NodeKind, Resident
 from council.settings import Settings
 
 DEMO_PASSWORD = "council-demo"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强玉兰淑珍德明红梅海燕晓东丽华春生文杰"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强玉兰淑珍德明红梅海燕晓东丽华春生文杰"
+)
 
 OPERATOR = Principal(
-    id=0, username="demo", display_name="demo", locale="", resident_id=None,
+    id=0,
+    username="demo",
+    display_name="demo",
+    locale="",
+    resident_id=None,
     grants=(Grant(Role.admin, 0, "/", "*"),),
 )
 
@@ -47,11 +55,18 @@ def roster_csv_text(rng: random.Random) -> str:
                     for person in range(people):
                         number += 1
                         phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
-                        writer.writerow([
-                            f"R{number:04d}", _name(rng), phone if rng.random() < 0.9 else "",
-                            grid, f"{building}栋", f"{unit}单元", f"{floor}0{room}",
-                            "是" if person == 0 else "否",
-                        ])
+                        writer.writerow(
+                            [
+                                f"R{number:04d}",
+                                _name(rng),
+                                phone if rng.random() < 0.9 else "",
+                                grid,
+                                f"{building}栋",
+                                f"{unit}单元",
+                                f"{floor}0{room}",
+                                "是" if person == 0 else "否",
+                            ]
+                        )
     return out.getvalue()
 
 
@@ -87,7 +102,12 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
     people: list[tuple[str, str, list[tuple[Role, int]], int | None]] = [
         ("admin", "系统管理员", [(Role.admin, c)], None),
         ("staff", "社区工作人员 刘敏", [(Role.staff, c)], None),
-        ("host", residents[0]["name"], [(Role.host, c), (Role.council_member, c), (Role.resident, c)], residents[0]["id"]),
+        (
+            "host",
+            residents[0]["name"],
+            [(Role.host, c), (Role.council_member, c), (Role.resident, c)],
+            residents[0]["id"],
+        ),
         ("secretary", residents[3]["name"], [(Role.secretary, c), (Role.resident, c)], residents[3]["id"]),
     ]
     for i in range(3):
@@ -100,13 +120,25 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
         r = residents[60 + i * 53]
         people.append((f"resident{i + 1}", r["name"], [(Role.resident, c)], r["id"]))
     grid_leader = residents[25]
-    people.append(("gridleader", grid_leader["name"], [(Role.staff, grids["第一网格"]["id"]), (Role.resident, c)], grid_leader["id"]))
+    people.append(
+        (
+            "gridleader",
+            grid_leader["name"],
+            [(Role.staff, grids["第一网格"]["id"]), (Role.resident, c)],
+            grid_leader["id"],
+        )
+    )
 
     logins = []
     for username, name, grants, resident_id in people:
         await accounts.create_user_with_password(
-            settings, OPERATOR.actor, username=username, display_name=name,
-            password=DEMO_PASSWORD, grants=grants, resident_id=resident_id,
+            settings,
+            OPERATOR.actor,
+            username=username,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            grants=grants,
+            resident_id=resident_id,
         )
         logins.append((username, DEMO_PASSWORD, ", ".join(sorted({g[0].value for g in grants}))))
     return logins

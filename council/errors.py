@@ -4,7 +4,8 @@ a readable page in HTML, never a stack trace."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -12,7 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from council.i18n import gettext, N_
+from council.i18n import N_, gettext
 
 log = logging.getLogger("council")
 
@@ -21,7 +22,7 @@ log = logging.getLogger("council")
 class FieldProblem:
     field: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
     row: int | None = None
 
 
@@ -30,9 +31,7 @@ class DomainError(Exception):
     slug = "invalid"
     title = N_("The request could not be processed")
 
-    def __init__(
-        self, message: str, problems: list[FieldProblem] | None = None, **params: Any
-    ) -> None:
+    def __init__(self, message: str, problems: list[FieldProblem] | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
         self.params = params
@@ -110,9 +109,7 @@ def _problem(
         }
         if errors:
             body["errors"] = errors
-        return Response(
-            body, status_code=status, media_type="application/problem+json", headers=headers
-        )
+        return Response(body, status_code=status, media_type="application/problem+json", headers=headers)
     return Template(
         template_name="error.html",
         context={"status": status, "title": title, "detail": detail, "errors": errors},
@@ -166,9 +163,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         detail = gettext("Some fields are not valid")
         for item in exc.extra if isinstance(exc.extra, list) else []:
             if isinstance(item, dict):
-                errors.append(
-                    {"field": str(item.get("key", "")), "message": str(item.get("message", ""))}
-                )
+                errors.append({"field": str(item.get("key", "")), "message": str(item.get("message", ""))})
         if not errors and exc.detail:
             detail = str(exc.detail)
     elif status == 403 and exc.detail and exc.detail.startswith("CSRF"):

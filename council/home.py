@@ -42,9 +42,7 @@ class HomeController(Controller):
         target = safe_next(str(data.get("next", "/")))
         response = Redirect(path=target, status_code=303)
         if locale in LOCALES:
-            response.cookies.append(
-                Cookie(key="lang", value=locale, max_age=365 * 24 * 3600, samesite="lax")
-            )
+            response.cookies.append(Cookie(key="lang", value=locale, max_age=365 * 24 * 3600, samesite="lax"))
             principal = principal_of(request)
             if principal is not None and principal.locale != locale:
                 await accounts.set_locale(principal, locale)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -37,7 +38,7 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
     by browsers on their own, so requests carrying one skip the check."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _header(scope, b"authorization"):
+        if scope["type"] == ScopeType.HTTP and _header(scope, b"authorization"):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
@@ -53,7 +54,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
         if token:
             principal = await accounts.principal_from_token(token)
         else:
-            session: dict[str, Any] = scope.get("session") or {}
+            session = cast("dict[str, Any]", scope.get("session") or {})
             user_id = session.get("uid")
             if isinstance(user_id, int):
                 principal = await accounts.load_principal(user_id, str(session.get("ep", "")))

@@ -18,9 +18,7 @@ from typing import Any
 import pytest
 
 TEST_DB = os.environ.get("COUNCIL_TEST_DB", "sqlite")
-POSTGRES_URL = os.environ.get(
-    "COUNCIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("COUNCIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 _WORK = Path(tempfile.mkdtemp(prefix="council-tests-"))

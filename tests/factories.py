@@ -14,8 +14,14 @@ from council.community import service as roster
 from council.community.tables import NodeKind
 
 PASSWORD = "correct horse battery"
-ROOT = Principal(id=0, username="test", display_name="test", locale="", resident_id=None,
-                 grants=(Grant(Role.admin, 0, "/", "*"),))
+ROOT = Principal(
+    id=0,
+    username="test",
+    display_name="test",
+    locale="",
+    resident_id=None,
+    grants=(Grant(Role.admin, 0, "/", "*"),),
+)
 
 
 @dataclass
@@ -42,10 +48,16 @@ async def make_community() -> Community:
         for room in ("101", "102"):
             household = await roster.add_node(ROOT, name=room, kind=NodeKind.household, parent_id=unit["id"])
             households.append(household)
-            residents.append(await roster.add_resident(
-                ROOT, code=f"R{g}{room}", name=f"居民{g}{room}", household_id=household["id"],
-                phone="13800138000", is_representative=True,
-            ))
+            residents.append(
+                await roster.add_resident(
+                    ROOT,
+                    code=f"R{g}{room}",
+                    name=f"居民{g}{room}",
+                    household_id=household["id"],
+                    phone="13800138000",
+                    is_representative=True,
+                )
+            )
     return Community(community, grids, buildings, units, households, residents)
 
 
@@ -53,8 +65,13 @@ async def make_user(
     settings: Any, username: str, grants: list[tuple[Role, int]], resident_id: int | None = None
 ) -> int:
     user = await accounts.create_user_with_password(
-        settings, Actor(None, "test"), username=username, display_name=username.title(),
-        password=PASSWORD, grants=grants, resident_id=resident_id,
+        settings,
+        Actor(None, "test"),
+        username=username,
+        display_name=username.title(),
+        password=PASSWORD,
+        grants=grants,
+        resident_id=resident_id,
     )
     return int(user.id)
 

@@ -97,8 +97,12 @@ class AccountPages(Controller):
         new_token = request.session.pop("new_token", None) if request.session else None
         return Template(
             "accounts/account.html",
-            context={"principal": principal, "tokens": tokens, "new_token": new_token,
-                     "welcome": bool(welcome)},
+            context={
+                "principal": principal,
+                "tokens": tokens,
+                "new_token": new_token,
+                "welcome": bool(welcome),
+            },
         )
 
     @post("/password")
@@ -154,13 +158,20 @@ class UserPages(Controller):
         body = convert(data, UserCreateIn, from_form=True)
         settings = settings_of(request)
         user, token = await service.create_user(
-            settings, require_principal(request), username=body.username,
-            display_name=body.display_name, email=body.email, resident_id=body.resident_id,
+            settings,
+            require_principal(request),
+            username=body.username,
+            display_name=body.display_name,
+            email=body.email,
+            resident_id=body.resident_id,
         )
         return Template(
             "accounts/invitation_link.html",
-            context={"user": user, "url": service.invitation_url(settings, token),
-                     "hours": settings.invitation_hours},
+            context={
+                "user": user,
+                "url": service.invitation_url(settings, token),
+                "hours": settings.invitation_hours,
+            },
             status_code=201,
         )
 
@@ -172,8 +183,13 @@ class UserPages(Controller):
         communities = await roster.roots()
         return Template(
             "accounts/user.html",
-            context={"user": user, "resident": resident, "roles": list(Role),
-                     "grants": principal.scopes(Role.staff), "communities": communities},
+            context={
+                "user": user,
+                "resident": resident,
+                "roles": list(Role),
+                "grants": principal.scopes(Role.staff),
+                "communities": communities,
+            },
         )
 
     @post("/{user_id:int}")
@@ -201,8 +217,12 @@ class UserPages(Controller):
         user = await service.get_user(require_principal(request), user_id)
         return Template(
             "accounts/invitation_link.html",
-            context={"user": user, "url": service.invitation_url(settings, token),
-                     "hours": settings.invitation_hours, "reset": True},
+            context={
+                "user": user,
+                "url": service.invitation_url(settings, token),
+                "hours": settings.invitation_hours,
+                "reset": True,
+            },
         )
 
     @post("/{user_id:int}/invite")
@@ -212,8 +232,11 @@ class UserPages(Controller):
         user = await service.get_user(require_principal(request), user_id)
         return Template(
             "accounts/invitation_link.html",
-            context={"user": user, "url": service.invitation_url(settings, token),
-                     "hours": settings.invitation_hours},
+            context={
+                "user": user,
+                "url": service.invitation_url(settings, token),
+                "hours": settings.invitation_hours,
+            },
         )
 
     @post("/{user_id:int}/active")

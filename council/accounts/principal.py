@@ -43,9 +43,7 @@ class Principal:
         An admin anywhere holds every role over that scope.
         """
         for grant in self.grants:
-            if (grant.role in roles or grant.role is Role.admin) and node_path.startswith(
-                grant.node_path
-            ):
+            if (grant.role in roles or grant.role is Role.admin) and node_path.startswith(grant.node_path):
                 return True
         return False
 

@@ -44,9 +44,12 @@ def _user_out(row: dict[str, Any]) -> UserOut:
 
 async def _invitation_out(request: Request[Any, Any, Any], user_id: int, token: str) -> InvitationOut:
     settings = settings_of(request)
-    invitation = await Invitation.objects().where(Invitation.user == user_id).order_by(
-        Invitation.id, ascending=False
-    ).first()
+    invitation = (
+        await Invitation.objects()
+        .where(Invitation.user == user_id)
+        .order_by(Invitation.id, ascending=False)
+        .first()
+    )
     assert invitation is not None
     return InvitationOut(
         user_id=user_id,
@@ -66,7 +69,10 @@ class MeApi(Controller):
         """The logged-in user and the roles they hold."""
         p = require_principal(request)
         return MeOut(
-            id=p.id, username=p.username, display_name=p.display_name, locale=p.locale,
+            id=p.id,
+            username=p.username,
+            display_name=p.display_name,
+            locale=p.locale,
             roles=[GrantOut(g.role, g.node_id, g.node_name) for g in p.grants],
         )
 
@@ -82,8 +88,13 @@ class MeApi(Controller):
         """One's personal API tokens (never their secret)."""
         rows = await service.list_tokens(require_principal(request))
         return [
-            TokenOut(id=r["id"], name=r["name"], prefix=r["prefix"], created_at=r["created_at"],
-                     revoked=r["revoked_at"] is not None)
+            TokenOut(
+                id=r["id"],
+                name=r["name"],
+                prefix=r["prefix"],
+                created_at=r["created_at"],
+                revoked=r["revoked_at"] is not None,
+            )
             for r in rows
         ]
 
@@ -123,8 +134,12 @@ class UsersApi(Controller):
     async def create_user(self, request: Request[Any, Any, Any], data: UserCreateIn) -> InvitationOut:
         """Create an account; answers with the invitation link to set its password."""
         user, token = await service.create_user(
-            settings_of(request), require_principal(request), username=data.username,
-            display_name=data.display_name, email=data.email, resident_id=data.resident_id,
+            settings_of(request),
+            require_principal(request),
+            username=data.username,
+            display_name=data.display_name,
+            email=data.email,
+            resident_id=data.resident_id,
         )
         return await _invitation_out(request, user.id, token)
 
@@ -146,7 +161,9 @@ class UsersApi(Controller):
         return _user_out(await service.get_user(principal, user_id))
 
     @delete("/{user_id:int}/roles/{role:str}/{node_id:int}", status_code=204)
-    async def revoke_role(self, request: Request[Any, Any, Any], user_id: int, role: Role, node_id: int) -> None:
+    async def revoke_role(
+        self, request: Request[Any, Any, Any], user_id: int, role: Role, node_id: int
+    ) -> None:
         await service.revoke_role(require_principal(request), user_id, role, node_id)
 
     @post("/{user_id:int}/password-reset", status_code=201)

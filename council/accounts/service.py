@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from council.accounts import passwords
@@ -50,9 +51,7 @@ async def _principal(user: User, via_token: bool = False) -> Principal:
         RoleAssignment.node.path,
         RoleAssignment.node.name,
     ).where(RoleAssignment.user == user.id)
-    grants = tuple(
-        Grant(Role(r["role"]), r["node"], r["node.path"], r["node.name"]) for r in rows
-    )
+    grants = tuple(Grant(Role(r["role"]), r["node"], r["node.path"], r["node.name"]) for r in rows)
     return Principal(
         id=user.id,
         username=user.username,
@@ -72,7 +71,11 @@ async def authenticate(settings: Settings, username: str, password: str) -> Prin
     user = await User.objects().where(User.username == username.strip()).first()
     if user is None or not user.active:
         # Same work as a real check, so timing does not reveal which usernames exist.
-        passwords.verify_password(settings, _DUMMY_HASH.get(settings), password)
+        passwords.verify_password(
+            settings,
+            _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
+            password,
+        )
         raise Unauthorized(N_("Wrong username or password."))
     now = _now()
     if user.locked_until is not None and user.locked_until > now:
@@ -87,9 +90,9 @@ async def authenticate(settings: Settings, username: str, password: str) -> Prin
         if failures >= settings.login_max_failures:
             locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
         async with write_transaction():
-            await User.update(
-                {User.failed_logins: failures, User.locked_until: locked_until}
-            ).where(User.id == user.id)
+            await User.update({User.failed_logins: failures, User.locked_until: locked_until}).where(
+                User.id == user.id
+            )
             await audit.record(
                 Actor(user.id, user.username),
                 "locked_out" if locked_until else "login_failed",
@@ -108,25 +111,15 @@ async def authenticate(settings: Settings, username: str, password: str) -> Prin
         changes[User.password_hash] = passwords.hash_password(settings, password)
     async with write_transaction():
         await User.update(changes).where(User.id == user.id)
-        await audit.record(
-            Actor(user.id, user.username), "login", "user", user.id, {"rehashed": rehashed}
-        )
+        await audit.record(Actor(user.id, user.username), "login", "user", user.id, {"rehashed": rehashed})
     if rehashed:
         user.password_hash = changes[User.password_hash]
     return await _principal(user)
 
 
-class _DummyHash:
-    _value: dict[tuple[int, int, int], str] = {}
-
-    def get(self, settings: Settings) -> str:
-        key = (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
-        if key not in self._value:
-            self._value[key] = passwords.hash_password(settings, secrets.token_hex(8))
-        return self._value[key]
-
-
-_DUMMY_HASH = _DummyHash()
+@cache
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    return passwords.hasher(time_cost, memory_kib, parallelism).hash(secrets.token_hex(8))
 
 
 async def user_epoch(user_id: int) -> str:
@@ -150,11 +143,7 @@ def _require_staff(principal: Principal) -> None:
 
 
 async def _check_resident_scope(principal: Principal, resident_id: int) -> None:
-    row = (
-        await Resident.select(Resident.household.path)
-        .where(Resident.id == resident_id)
-        .first()
-    )
+    row = await Resident.select(Resident.household.path).where(Resident.id == resident_id).first()
     if row is None:
         raise Invalid(N_("No resident with id {id}."), id=resident_id)
     if not principal.can(row["household.path"], Role.staff):
@@ -216,16 +205,27 @@ async def create_user_with_password(
     now = _now()
     async with write_transaction():
         user = User(
-            username=username, display_name=display_name, email=email, resident=resident_id,
-            password_hash=passwords.hash_password(settings, password), created_at=now,
+            username=username,
+            display_name=display_name,
+            email=email,
+            resident=resident_id,
+            password_hash=passwords.hash_password(settings, password),
+            created_at=now,
         )
         await user.save()
         for role, node_id in grants:
             await RoleAssignment(user=user.id, role=role.value, node=node_id, created_at=now).save()
         await audit.record(
-            actor, "create_user", "user", user.id,
-            {"username": username, "display_name": display_name, "resident_id": resident_id,
-             "roles": [[role.value, node_id] for role, node_id in grants]},
+            actor,
+            "create_user",
+            "user",
+            user.id,
+            {
+                "username": username,
+                "display_name": display_name,
+                "resident_id": resident_id,
+                "roles": [[role.value, node_id] for role, node_id in grants],
+            },
         )
     return user
 
@@ -238,7 +238,10 @@ async def update_user(principal: Principal, user_id: int, display_name: str, ema
             User.id == user.id
         )
         await audit.record(
-            principal.actor, "update_user", "user", user.id,
+            principal.actor,
+            "update_user",
+            "user",
+            user.id,
             {"display_name": display_name, "email": email},
         )
 
@@ -252,14 +255,10 @@ async def set_active(principal: Principal, user_id: int, active: bool) -> None:
         return
     async with write_transaction():
         await User.update({User.active: active}).where(User.id == user.id)
-        await audit.record(
-            principal.actor, "activate_user" if active else "deactivate_user", "user", user.id
-        )
+        await audit.record(principal.actor, "activate_user" if active else "deactivate_user", "user", user.id)
 
 
-async def _new_invitation(
-    settings: Settings, principal: Principal | None, user: User, purpose: str
-) -> str:
+async def _new_invitation(settings: Settings, principal: Principal | None, user: User, purpose: str) -> str:
     token = secrets.token_urlsafe(32)
     now = _now()
     await Invitation(
@@ -282,9 +281,9 @@ async def reset_password(settings: Settings, principal: Principal, user_id: int)
     _require_staff(principal)
     user = await _user(user_id)
     async with write_transaction():
-        await User.update(
-            {User.password_hash: "", User.failed_logins: 0, User.locked_until: None}
-        ).where(User.id == user.id)
+        await User.update({User.password_hash: "", User.failed_logins: 0, User.locked_until: None}).where(
+            User.id == user.id
+        )
         await Invitation.update({Invitation.used_at: _now()}).where(
             (Invitation.user == user.id) & Invitation.used_at.is_null()
         )
@@ -326,16 +325,21 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Pr
     invitation, user = await find_invitation(token)
     new_hash = passwords.hash_password(settings, password)
     async with write_transaction():
-        updated = await Invitation.update({Invitation.used_at: _now()}).where(
-            (Invitation.id == invitation.id) & Invitation.used_at.is_null()
-        ).returning(Invitation.id)
+        updated = (
+            await Invitation.update({Invitation.used_at: _now()})
+            .where((Invitation.id == invitation.id) & Invitation.used_at.is_null())
+            .returning(Invitation.id)
+        )
         if not updated:
             raise Gone(N_("This invitation link has been used already."))
         await User.update(
             {User.password_hash: new_hash, User.failed_logins: 0, User.locked_until: None}
         ).where(User.id == user.id)
         await audit.record(
-            Actor(user.id, user.username), "set_password", "user", user.id,
+            Actor(user.id, user.username),
+            "set_password",
+            "user",
+            user.id,
             {"purpose": invitation.purpose},
         )
     user.password_hash = new_hash
@@ -344,18 +348,12 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Pr
 
 def _check_password_rules(password: str) -> None:
     if len(password) < passwords.MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            N_("The password must have at least {n} characters."), n=passwords.MIN_PASSWORD_LENGTH
-        )
+        raise Invalid(N_("The password must have at least {n} characters."), n=passwords.MIN_PASSWORD_LENGTH)
     if len(password) > passwords.MAX_PASSWORD_LENGTH:
-        raise Invalid(
-            N_("The password may have at most {n} characters."), n=passwords.MAX_PASSWORD_LENGTH
-        )
+        raise Invalid(N_("The password may have at most {n} characters."), n=passwords.MAX_PASSWORD_LENGTH)
 
 
-async def change_password(
-    settings: Settings, principal: Principal, current: str, new: str
-) -> str:
+async def change_password(settings: Settings, principal: Principal, current: str, new: str) -> str:
     """Returns the new session epoch."""
     user = await _user(principal.id)
     if not passwords.verify_password(settings, user.password_hash, current):
@@ -405,7 +403,10 @@ async def assign_role(principal: Principal, user_id: int, role: Role, node_id: i
     async with write_transaction():
         await RoleAssignment(user=user.id, role=role.value, node=node_id, created_at=_now()).save()
         await audit.record(
-            principal.actor, "assign_role", "user", user.id,
+            principal.actor,
+            "assign_role",
+            "user",
+            user.id,
             {"role": role.value, "node_id": node_id, "node_name": name},
         )
 
@@ -417,15 +418,22 @@ async def revoke_role(principal: Principal, user_id: int, role: Role, node_id: i
     if user.id == principal.id and role is Role.admin:
         raise Conflict(N_("You cannot remove your own admin role."))
     async with write_transaction():
-        deleted = await RoleAssignment.delete().where(
-            (RoleAssignment.user == user.id)
-            & (RoleAssignment.role == role.value)
-            & (RoleAssignment.node == node_id)
-        ).returning(RoleAssignment.id)
+        deleted = (
+            await RoleAssignment.delete()
+            .where(
+                (RoleAssignment.user == user.id)
+                & (RoleAssignment.role == role.value)
+                & (RoleAssignment.node == node_id)
+            )
+            .returning(RoleAssignment.id)
+        )
         if not deleted:
             raise NotFound(N_("This user does not have this role here."))
         await audit.record(
-            principal.actor, "revoke_role", "user", user.id,
+            principal.actor,
+            "revoke_role",
+            "user",
+            user.id,
             {"role": role.value, "node_id": node_id, "node_name": name},
         )
 
@@ -497,18 +505,24 @@ async def create_token(principal: Principal, name: str) -> tuple[int, str]:
 
 
 async def list_tokens(principal: Principal) -> list[dict[str, Any]]:
-    return await ApiToken.select(
-        ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.created_at, ApiToken.revoked_at
-    ).where(ApiToken.user == principal.id).order_by(ApiToken.id, ascending=False)
+    return (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.created_at, ApiToken.revoked_at
+        )
+        .where(ApiToken.user == principal.id)
+        .order_by(ApiToken.id, ascending=False)
+    )
 
 
 async def revoke_token(principal: Principal, token_id: int) -> None:
     async with write_transaction():
-        revoked = await ApiToken.update({ApiToken.revoked_at: _now()}).where(
-            (ApiToken.id == token_id)
-            & (ApiToken.user == principal.id)
-            & ApiToken.revoked_at.is_null()
-        ).returning(ApiToken.id)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: _now()})
+            .where(
+                (ApiToken.id == token_id) & (ApiToken.user == principal.id) & ApiToken.revoked_at.is_null()
+            )
+            .returning(ApiToken.id)
+        )
         if not revoked:
             raise NotFound(N_("No active token with id {id}."), id=token_id)
         await audit.record(principal.actor, "revoke_token", "api_token", token_id)
@@ -517,9 +531,11 @@ async def revoke_token(principal: Principal, token_id: int) -> None:
 async def principal_from_token(token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = await ApiToken.objects().where(
-        (ApiToken.token_hash == _sha256(token)) & ApiToken.revoked_at.is_null()
-    ).first()
+    row = (
+        await ApiToken.objects()
+        .where((ApiToken.token_hash == _sha256(token)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
     if row is None:
         return None
     user = await User.objects().where(User.id == row.user).first()

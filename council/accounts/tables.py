@@ -1,6 +1,6 @@
 from enum import Enum
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -20,6 +20,7 @@ class Role(str, Enum):
 class User(Table, tablename="account"):
     """Someone who can log in. A resident's account links to the roster entry."""
 
+    id = Serial(primary_key=True)
     username = Varchar(length=64, unique=True)
     display_name = Varchar(length=100)
     email = Varchar(length=254, default="")
@@ -37,6 +38,7 @@ class User(Table, tablename="account"):
 class RoleAssignment(Table, tablename="role_assignment"):
     """A role held over a scope (a node and everything under it)."""
 
+    id = Serial(primary_key=True)
     user = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
     role = Varchar(length=16, choices=Role)
     node = ForeignKey(Node, on_delete=OnDelete.restrict)
@@ -46,6 +48,7 @@ class RoleAssignment(Table, tablename="role_assignment"):
 class Invitation(Table, tablename="invitation"):
     """A single-use, expiring link to set a password (new account or reset)."""
 
+    id = Serial(primary_key=True)
     user = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
     token_hash = Varchar(length=64, unique=True)
     purpose = Varchar(length=16, default="invite")
@@ -58,6 +61,7 @@ class Invitation(Table, tablename="invitation"):
 class ApiToken(Table, tablename="api_token"):
     """A personal token for scripts and CLIs; only its SHA-256 is stored."""
 
+    id = Serial(primary_key=True)
     user = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
     name = Varchar(length=64)
     prefix = Varchar(length=12)

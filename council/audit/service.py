@@ -132,12 +132,18 @@ async def verify_chain(batch_size: int = 2000) -> ChainReport:
             seq = row["seq"]
             if seq != expected_seq:
                 return ChainReport(
-                    False, count, prev_hash, expected_seq,
+                    False,
+                    count,
+                    prev_hash,
+                    expected_seq,
                     f"entry {expected_seq} is missing (next entry is {seq})",
                 )
             if row["prev_hash"] != prev_hash:
                 return ChainReport(
-                    False, count, prev_hash, seq,
+                    False,
+                    count,
+                    prev_hash,
+                    seq,
                     f"entry {seq} does not link to entry {seq - 1} (removed or inserted entry)",
                 )
             try:
@@ -155,9 +161,7 @@ async def verify_chain(batch_size: int = 2000) -> ChainReport:
                 data=data,
             )
             if entry_hash(prev_hash, body) != row["hash"]:
-                return ChainReport(
-                    False, count, prev_hash, seq, f"entry {seq} was altered (hash mismatch)"
-                )
+                return ChainReport(False, count, prev_hash, seq, f"entry {seq} was altered (hash mismatch)")
             prev_hash = row["hash"]
             expected_seq += 1
             count += 1

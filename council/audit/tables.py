@@ -1,10 +1,11 @@
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="audit_entry"):
     """One state change. Append-only; each entry holds the hash of the one before."""
 
+    id = Serial(primary_key=True)
     seq = Integer(unique=True, index=True)
     at = Timestamptz()
     # Plain columns, not foreign keys: the log must outlive and never block what it describes.

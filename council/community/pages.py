@@ -32,23 +32,36 @@ class RosterPages(Controller):
 
     @get("/nodes/{node_id:int}")
     async def node(
-        self, request: Request[Any, Any, Any], node_id: int, q: str = "",
-        offset: int = 0, limit: int = 50, inactive: bool = False,
+        self,
+        request: Request[Any, Any, Any],
+        node_id: int,
+        q: str = "",
+        offset: int = 0,
+        limit: int = 50,
+        inactive: bool = False,
     ) -> Template:
         node = await service.get_node(node_id)
         service.require_scope(require_principal(request), node["path"])
         page = Paging.of(offset, limit)
         residents, total = await service.list_residents(
-            scope_path=node["path"], query=q[:64], include_inactive=inactive,
-            offset=page.offset, limit=page.limit,
+            scope_path=node["path"],
+            query=q[:64],
+            include_inactive=inactive,
+            offset=page.offset,
+            limit=page.limit,
         )
         child_kind = CHILD_KIND.get(NodeKind(node["kind"]))
         return Template(
             "roster/node.html",
             context={
-                "node": node, "trail": await service.ancestors(node),
-                "children": await service.children(node_id), "child_kind": child_kind,
-                "residents": residents, "total": total, "q": q, "page": page,
+                "node": node,
+                "trail": await service.ancestors(node),
+                "children": await service.children(node_id),
+                "child_kind": child_kind,
+                "residents": residents,
+                "total": total,
+                "q": q,
+                "page": page,
                 "inactive": inactive,
             },
         )
@@ -81,7 +94,8 @@ class RosterPages(Controller):
         return Template(
             "roster/resident.html",
             context={
-                "resident": resident, "account": account,
+                "resident": resident,
+                "account": account,
                 "label": await service.household_label(resident["household_id"]),
             },
         )
@@ -91,8 +105,11 @@ class RosterPages(Controller):
         data = await form_data(request, "is_representative")
         body = convert(data, ResidentIn, from_form=True)
         row = await service.add_resident(
-            require_principal(request), code=body.code, name=body.name,
-            household_id=body.household_id, phone=body.phone,
+            require_principal(request),
+            code=body.code,
+            name=body.name,
+            household_id=body.household_id,
+            phone=body.phone,
             is_representative=body.is_representative,
         )
         return redirect(f"/roster/residents/{row['id']}")
@@ -101,7 +118,10 @@ class RosterPages(Controller):
     async def update_resident(self, request: Request[Any, Any, Any], resident_id: int) -> Redirect:
         body = convert(await form_data(request, "is_representative"), ResidentUpdateIn, from_form=True)
         await service.update_resident(
-            require_principal(request), resident_id, name=body.name, phone=body.phone,
+            require_principal(request),
+            resident_id,
+            name=body.name,
+            phone=body.phone,
             is_representative=body.is_representative,
         )
         return redirect(f"/roster/residents/{resident_id}")
@@ -124,8 +144,10 @@ class RosterPages(Controller):
 
     @get("/import")
     async def import_form(self) -> Template:
-        return Template("roster/import.html", context={"communities": await service.roots(),
-                                                       "result": None, "columns": roster_csv.COLUMNS})
+        return Template(
+            "roster/import.html",
+            context={"communities": await service.roots(), "result": None, "columns": roster_csv.COLUMNS},
+        )
 
     @post("/import")
     async def import_upload(self, request: Request[Any, Any, Any]) -> Template:
@@ -143,8 +165,7 @@ class RosterPages(Controller):
         )
         return Template(
             "roster/import.html",
-            context={"communities": await service.roots(), "result": result,
-                     "columns": roster_csv.COLUMNS},
+            context={"communities": await service.roots(), "result": result, "columns": roster_csv.COLUMNS},
             status_code=200 if result.ok else 422,
         )
 

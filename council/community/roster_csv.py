@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,10 +27,21 @@ from council.i18n import N_
 COLUMNS = ["code", "name", "phone", "grid", "building", "unit", "household", "representative"]
 REQUIRED = {"code", "name", "building", "unit", "household"}
 ALIASES = {
-    "编号": "code", "居民编号": "code", "id": "code",
-    "姓名": "name", "电话": "phone", "手机": "phone", "手机号": "phone",
-    "网格": "grid", "楼栋": "building", "楼": "building", "单元": "unit",
-    "户": "household", "门牌": "household", "房号": "household", "户号": "household",
+    "编号": "code",
+    "居民编号": "code",
+    "id": "code",
+    "姓名": "name",
+    "电话": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "网格": "grid",
+    "楼栋": "building",
+    "楼": "building",
+    "单元": "unit",
+    "户": "household",
+    "门牌": "household",
+    "房号": "household",
+    "户号": "household",
     "户代表": "representative",
 }
 TRUE_WORDS = {"1", "yes", "y", "true", "是", "√"}
@@ -43,7 +55,7 @@ class Problem:
     row: int
     field: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass
@@ -114,12 +126,22 @@ async def import_residents(
         raise Invalid(N_("The file is empty.")) from None
     missing = sorted(REQUIRED - set(header))
     if missing:
-        return ImportResult([Problem(1, ",".join(missing), N_("Missing column(s): {columns}."),
-                                     {"columns": ", ".join(missing)})])
+        return ImportResult(
+            [
+                Problem(
+                    1, ",".join(missing), N_("Missing column(s): {columns}."), {"columns": ", ".join(missing)}
+                )
+            ]
+        )
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
-        return ImportResult([Problem(1, ",".join(unknown), N_("Unknown column(s): {columns}."),
-                                     {"columns": ", ".join(unknown)})])
+        return ImportResult(
+            [
+                Problem(
+                    1, ",".join(unknown), N_("Unknown column(s): {columns}."), {"columns": ", ".join(unknown)}
+                )
+            ]
+        )
 
     places = await _places(community_id)
     existing_codes = {r["code"] for r in await Resident.select(Resident.code)}
@@ -133,8 +155,14 @@ async def import_residents(
             problems.append(Problem(line_no, "", N_("The file has more than {n} rows."), {"n": MAX_ROWS}))
             break
         if len(raw) != len(header):
-            problems.append(Problem(line_no, "", N_("Expected {expected} cells, found {found}."),
-                                    {"expected": len(header), "found": len(raw)}))
+            problems.append(
+                Problem(
+                    line_no,
+                    "",
+                    N_("Expected {expected} cells, found {found}."),
+                    {"expected": len(header), "found": len(raw)},
+                )
+            )
             continue
         row = {name: cell.strip() for name, cell in zip(header, raw, strict=True)}
         row_problems = _check_row(line_no, row, places, existing_codes, seen_codes, principal)
@@ -154,26 +182,41 @@ async def import_residents(
             key = ("household", row["building"], row["unit"], row["household"])
             if key not in places:
                 unit = places[("unit", row["building"], row["unit"])]
-                household = Node(name=row["household"], kind=NodeKind.household.value,
-                                 parent=unit["id"], created_at=now)
+                household = Node(
+                    name=row["household"], kind=NodeKind.household.value, parent=unit["id"], created_at=now
+                )
                 await household.save()
                 path = f"{unit['path']}{household.id}/"
                 await Node.update({Node.path: path}).where(Node.id == household.id)
                 places[key] = {"id": household.id, "path": path}
                 created += 1
             row["household_id"] = places[key]["id"]
-        await Resident.insert(*[
-            Resident(code=row["code"], name=row["name"], phone=row.get("phone", ""),
-                     household=row["household_id"],
-                     is_representative=row.get("representative", "").lower() in TRUE_WORDS,
-                     created_at=now, updated_at=now)
-            for row in good
-        ])
+        await Resident.insert(
+            *[
+                Resident(
+                    code=row["code"],
+                    name=row["name"],
+                    phone=row.get("phone", ""),
+                    household=row["household_id"],
+                    is_representative=row.get("representative", "").lower() in TRUE_WORDS,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for row in good
+            ]
+        )
         await audit.record(
-            principal.actor, "import_residents", "node", community_id,
-            {"file": filename[:200], "sha256": hashlib.sha256(data).hexdigest(),
-             "residents": len(good), "households_created": created,
-             "codes": [row["code"] for row in good]},
+            principal.actor,
+            "import_residents",
+            "node",
+            community_id,
+            {
+                "file": filename[:200],
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "residents": len(good),
+                "households_created": created,
+                "codes": [row["code"] for row in good],
+            },
         )
     return ImportResult([], imported=len(good), households_created=created)
 
@@ -189,11 +232,27 @@ def _check_row(
     problems: list[Problem] = []
     code = row.get("code", "")
     if not code or len(code) > 32 or not set(code) <= CODE_CHARS:
-        problems.append(Problem(line, "code", N_("The ID {code} is empty, too long or has characters other than letters, digits, - and _."), {"code": code}))
+        problems.append(
+            Problem(
+                line,
+                "code",
+                N_("The ID {code} is empty, too long or has characters other than letters, digits, - and _."),
+                {"code": code},
+            )
+        )
     elif code in existing_codes:
-        problems.append(Problem(line, "code", N_("Duplicate ID {code}: already on the roster."), {"code": code}))
+        problems.append(
+            Problem(line, "code", N_("Duplicate ID {code}: already on the roster."), {"code": code})
+        )
     elif code in seen_codes:
-        problems.append(Problem(line, "code", N_("Duplicate ID {code}: also on row {other}."), {"code": code, "other": seen_codes[code]}))
+        problems.append(
+            Problem(
+                line,
+                "code",
+                N_("Duplicate ID {code}: also on row {other}."),
+                {"code": code, "other": seen_codes[code]},
+            )
+        )
     else:
         seen_codes[code] = line
     name = row.get("name", "")
@@ -205,27 +264,54 @@ def _check_row(
         problems.append(Problem(line, "phone", N_("Bad phone number {phone}."), {"phone": phone}))
     representative = row.get("representative", "").lower()
     if representative not in TRUE_WORDS | FALSE_WORDS:
-        problems.append(Problem(line, "representative", N_("Write 是 or 否 (yes or no), not {value}."), {"value": representative}))
+        problems.append(
+            Problem(
+                line,
+                "representative",
+                N_("Write 是 or 否 (yes or no), not {value}."),
+                {"value": representative},
+            )
+        )
     building = places.get(("building", row.get("building", "")))
     if building is None:
-        problems.append(Problem(line, "building", N_("Unknown building {name}."), {"name": row.get("building", "")}))
+        problems.append(
+            Problem(line, "building", N_("Unknown building {name}."), {"name": row.get("building", "")})
+        )
         return problems
     grid = row.get("grid", "")
     if grid and building.get("grid_name") != grid:
-        problems.append(Problem(line, "grid", N_("Building {building} is not in grid {grid}."), {"building": building["name"], "grid": grid}))
+        problems.append(
+            Problem(
+                line,
+                "grid",
+                N_("Building {building} is not in grid {grid}."),
+                {"building": building["name"], "grid": grid},
+            )
+        )
     unit = places.get(("unit", row["building"], row.get("unit", "")))
     if unit is None:
-        problems.append(Problem(line, "unit", N_("Unknown unit {unit} in building {building}."), {"unit": row.get("unit", ""), "building": row["building"]}))
+        problems.append(
+            Problem(
+                line,
+                "unit",
+                N_("Unknown unit {unit} in building {building}."),
+                {"unit": row.get("unit", ""), "building": row["building"]},
+            )
+        )
         return problems
     if not principal.can(unit["path"], Role.staff):
-        problems.append(Problem(line, "building", N_("Building {name} is outside your scope."), {"name": row["building"]}))
+        problems.append(
+            Problem(line, "building", N_("Building {name} is outside your scope."), {"name": row["building"]})
+        )
     household = row.get("household", "")
     if not household or len(household) > 100:
         problems.append(Problem(line, "household", N_("A household (room number) is required.")))
     else:
         existing = places.get(("household", row["building"], row["unit"], household))
         if existing is not None and not existing["active"]:
-            problems.append(Problem(line, "household", N_("Household {name} is deactivated."), {"name": household}))
+            problems.append(
+                Problem(line, "household", N_("Household {name} is deactivated."), {"name": household})
+            )
     return problems
 
 
@@ -235,18 +321,30 @@ async def export_residents(scope_id: int, include_inactive: bool = False) -> str
     condition = Resident.household.path.like(f"{scope['path']}%")
     if not include_inactive:
         condition &= Resident.active == True  # noqa: E712
-    residents = await Resident.select(
-        Resident.code, Resident.name, Resident.phone, Resident.household, Resident.is_representative
-    ).where(condition).order_by(Resident.household.path).order_by(Resident.code)
+    residents = (
+        await Resident.select(
+            Resident.code, Resident.name, Resident.phone, Resident.household, Resident.is_representative
+        )
+        .where(condition)
+        .order_by(Resident.household.path)
+        .order_by(Resident.code)
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for resident in residents:
         ids = [int(p) for p in nodes[resident["household"]]["path"].strip("/").split("/")]
         names = {nodes[i]["kind"]: nodes[i]["name"] for i in ids}
-        writer.writerow([
-            resident["code"], resident["name"], resident["phone"], names.get("grid", ""),
-            names.get("building", ""), names.get("unit", ""), names.get("household", ""),
-            "是" if resident["is_representative"] else "否",
-        ])
+        writer.writerow(
+            [
+                resident["code"],
+                resident["name"],
+                resident["phone"],
+                names.get("grid", ""),
+                names.get("building", ""),
+                names.get("unit", ""),
+                names.get("household", ""),
+                "是" if resident["is_representative"] else "否",
+            ]
+        )
     return out.getvalue()

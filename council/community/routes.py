@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role
@@ -31,16 +31,19 @@ from council.web import Paging, require_principal
 
 def node_out(row: dict[str, Any]) -> NodeOut:
     return NodeOut(
-        id=row["id"], kind=row["kind"], name=row["name"], parent_id=row["parent"],
-        path=row["path"], active=row["active"], children=row.get("children", 0),
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        parent_id=row["parent"],
+        path=row["path"],
+        active=row["active"],
+        children=row.get("children", 0),
         residents=row.get("residents", 0),
     )
 
 
 def resident_out(row: dict[str, Any]) -> ResidentOut:
-    return msgspec.convert(
-        {k: v for k, v in row.items() if k != "household_path"}, ResidentOut
-    )
+    return msgspec.convert({k: v for k, v in row.items() if k != "household_path"}, ResidentOut)
 
 
 def report_out(result: roster_csv.ImportResult) -> ImportReport:
@@ -112,7 +115,9 @@ class ResidentsApi(Controller):
     async def list_residents(
         self,
         request: Request[Any, Any, Any],
-        scope_id: Annotated[int, Parameter(query="scope", description="id of a place; residents under it")],
+        scope_id: Annotated[
+            int, QueryParameter(name="scope", description="id of a place; residents under it")
+        ],
         q: Annotated[str, Parameter(max_length=64)] = "",
         inactive: bool = False,
         offset: Annotated[int, Parameter(ge=0)] = 0,
@@ -122,8 +127,11 @@ class ResidentsApi(Controller):
         service.require_scope(require_principal(request), node["path"])
         page = Paging.of(offset, limit)
         rows, total = await service.list_residents(
-            scope_path=node["path"], query=q, include_inactive=inactive,
-            offset=page.offset, limit=page.limit,
+            scope_path=node["path"],
+            query=q,
+            include_inactive=inactive,
+            offset=page.offset,
+            limit=page.limit,
         )
         return ResidentPage(
             items=[resident_out(r) for r in rows], total=total, offset=page.offset, limit=page.limit
@@ -132,8 +140,11 @@ class ResidentsApi(Controller):
     @post("/", status_code=201)
     async def add(self, request: Request[Any, Any, Any], data: ResidentIn) -> ResidentOut:
         row = await service.add_resident(
-            require_principal(request), code=data.code, name=data.name,
-            household_id=data.household_id, phone=data.phone,
+            require_principal(request),
+            code=data.code,
+            name=data.name,
+            household_id=data.household_id,
+            phone=data.phone,
             is_representative=data.is_representative,
         )
         return resident_out(row)
@@ -143,15 +154,22 @@ class ResidentsApi(Controller):
         return resident_out(await service.get_resident(resident_id))
 
     @patch("/{resident_id:int}")
-    async def update(self, request: Request[Any, Any, Any], resident_id: int, data: ResidentUpdateIn) -> ResidentOut:
+    async def update(
+        self, request: Request[Any, Any, Any], resident_id: int, data: ResidentUpdateIn
+    ) -> ResidentOut:
         await service.update_resident(
-            require_principal(request), resident_id, name=data.name, phone=data.phone,
+            require_principal(request),
+            resident_id,
+            name=data.name,
+            phone=data.phone,
             is_representative=data.is_representative,
         )
         return resident_out(await service.get_resident(resident_id))
 
     @post("/{resident_id:int}/move", status_code=200)
-    async def move(self, request: Request[Any, Any, Any], resident_id: int, data: ResidentMoveIn) -> ResidentOut:
+    async def move(
+        self, request: Request[Any, Any, Any], resident_id: int, data: ResidentMoveIn
+    ) -> ResidentOut:
         await service.move_resident(require_principal(request), resident_id, data.household_id)
         return resident_out(await service.get_resident(resident_id))
 
@@ -183,7 +201,7 @@ class ResidentsApi(Controller):
     async def export_csv(
         self,
         request: Request[Any, Any, Any],
-        scope_id: Annotated[int, Parameter(query="scope", description="id of a place")],
+        scope_id: Annotated[int, QueryParameter(name="scope", description="id of a place")],
         inactive: bool = False,
     ) -> Response[bytes]:
         node = await service.get_node(scope_id)

@@ -95,7 +95,8 @@ async def add_node(
         if expected is not kind:
             raise Invalid(
                 N_("A {kind} cannot be placed under a {parent}."),
-                kind=kind.value, parent=parent["kind"],
+                kind=kind.value,
+                parent=parent["kind"],
             )
         parent_path = parent["path"]
     await _check_free_name(parent_id, name)
@@ -105,7 +106,10 @@ async def add_node(
         path = f"{parent_path}{node.id}/"
         await Node.update({Node.path: path}).where(Node.id == node.id)
         await audit.record(
-            principal.actor, "add_node", "node", node.id,
+            principal.actor,
+            "add_node",
+            "node",
+            node.id,
             {"name": name, "kind": kind.value, "parent_id": parent_id},
         )
     return await get_node(node.id)
@@ -140,7 +144,8 @@ async def move_node(principal: Principal, node_id: int, parent_id: int) -> None:
     if CHILD_KIND.get(NodeKind(parent["kind"])) is not NodeKind(node["kind"]):
         raise Invalid(
             N_("A {kind} cannot be placed under a {parent}."),
-            kind=node["kind"], parent=parent["kind"],
+            kind=node["kind"],
+            parent=parent["kind"],
         )
     if parent["path"].startswith(node["path"]):
         raise Invalid(N_("A place cannot be moved inside itself."))
@@ -150,11 +155,14 @@ async def move_node(principal: Principal, node_id: int, parent_id: int) -> None:
     async with write_transaction():
         await Node.update({Node.parent: parent_id}).where(Node.id == node_id)
         for row in await Node.select(Node.id, Node.path).where(Node.path.like(f"{old_prefix}%")):
-            await Node.update({Node.path: new_prefix + row["path"][len(old_prefix):]}).where(
+            await Node.update({Node.path: new_prefix + row["path"][len(old_prefix) :]}).where(
                 Node.id == row["id"]
             )
         await audit.record(
-            principal.actor, "move_node", "node", node_id,
+            principal.actor,
+            "move_node",
+            "node",
+            node_id,
             {"from_parent": node["parent"], "to_parent": parent_id},
         )
 
@@ -168,9 +176,7 @@ async def set_node_active(principal: Principal, node_id: int, active: bool) -> N
         raise Conflict(N_("Move or deactivate the residents of this place first."))
     async with write_transaction():
         await Node.update({Node.active: active}).where(Node.path.like(f"{node['path']}%"))
-        await audit.record(
-            principal.actor, "activate_node" if active else "deactivate_node", "node", node_id
-        )
+        await audit.record(principal.actor, "activate_node" if active else "deactivate_node", "node", node_id)
 
 
 # --- residents -------------------------------------------------------------------------
@@ -192,7 +198,7 @@ def _resident_out(row: dict[str, Any]) -> dict[str, Any]:
 
 async def get_resident(resident_id: int) -> dict[str, Any]:
     row = (
-        await Resident.select(Resident.all_columns(), Resident.household.name, Resident.household.path)
+        await Resident.select(*Resident.all_columns(), Resident.household.name, Resident.household.path)
         .where(Resident.id == resident_id)
         .first()
     )
@@ -202,7 +208,7 @@ async def get_resident(resident_id: int) -> dict[str, Any]:
 
 
 async def household_label(household_id: int) -> str:
-    """"1网格 3栋 2单元 301" for a household."""
+    """ "1网格 3栋 2单元 301" for a household."""
     node = await get_node(household_id)
     names = [a["name"] for a in await ancestors(node) if a["kind"] != NodeKind.community.value]
     return " ".join(names)
@@ -226,7 +232,7 @@ async def list_residents(
             | Resident.phone.like(f"%{query}%")
         )
     rows = (
-        await Resident.select(Resident.all_columns(), Resident.household.name, Resident.household.path)
+        await Resident.select(*Resident.all_columns(), Resident.household.name, Resident.household.path)
         .where(condition)
         .order_by(Resident.household.path)
         .order_by(Resident.id)
@@ -263,14 +269,26 @@ async def add_resident(
     now = _now()
     async with write_transaction():
         resident = Resident(
-            code=code, name=name.strip(), phone=phone, household=household_id,
-            is_representative=is_representative, created_at=now, updated_at=now,
+            code=code,
+            name=name.strip(),
+            phone=phone,
+            household=household_id,
+            is_representative=is_representative,
+            created_at=now,
+            updated_at=now,
         )
         await resident.save()
         await audit.record(
-            principal.actor, "add_resident", "resident", resident.id,
-            {"code": code, "name": name, "household_id": household_id,
-             "is_representative": is_representative},
+            principal.actor,
+            "add_resident",
+            "resident",
+            resident.id,
+            {
+                "code": code,
+                "name": name,
+                "household_id": household_id,
+                "is_representative": is_representative,
+            },
         )
     return await get_resident(resident.id)
 
@@ -283,13 +301,23 @@ async def update_resident(
     phone = check_phone(phone)
     async with write_transaction():
         await Resident.update(
-            {Resident.name: name.strip(), Resident.phone: phone,
-             Resident.is_representative: is_representative, Resident.updated_at: _now()}
+            {
+                Resident.name: name.strip(),
+                Resident.phone: phone,
+                Resident.is_representative: is_representative,
+                Resident.updated_at: _now(),
+            }
         ).where(Resident.id == resident_id)
         await audit.record(
-            principal.actor, "update_resident", "resident", resident_id,
-            {"name": name, "phone_changed": phone != resident["phone"],
-             "is_representative": is_representative},
+            principal.actor,
+            "update_resident",
+            "resident",
+            resident_id,
+            {
+                "name": name,
+                "phone_changed": phone != resident["phone"],
+                "is_representative": is_representative,
+            },
         )
 
 
@@ -300,11 +328,14 @@ async def move_resident(principal: Principal, resident_id: int, household_id: in
     if resident["household_id"] == household_id:
         raise Conflict(N_("The resident lives in this household already."))
     async with write_transaction():
-        await Resident.update(
-            {Resident.household: household_id, Resident.updated_at: _now()}
-        ).where(Resident.id == resident_id)
+        await Resident.update({Resident.household: household_id, Resident.updated_at: _now()}).where(
+            Resident.id == resident_id
+        )
         await audit.record(
-            principal.actor, "move_resident", "resident", resident_id,
+            principal.actor,
+            "move_resident",
+            "resident",
+            resident_id,
             {"from_household": resident["household_id"], "to_household": household_id},
         )
 
@@ -319,6 +350,8 @@ async def set_resident_active(principal: Principal, resident_id: int, active: bo
             Resident.id == resident_id
         )
         await audit.record(
-            principal.actor, "activate_resident" if active else "deactivate_resident",
-            "resident", resident_id,
+            principal.actor,
+            "activate_resident" if active else "deactivate_resident",
+            "resident",
+            resident_id,
         )

@@ -1,6 +1,8 @@
+from __future__ import annotations
+
 from enum import Enum
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -23,6 +25,7 @@ CHILD_KIND: dict[NodeKind, NodeKind] = {
 
 
 class Node(Table, tablename="node"):
+    id = Serial(primary_key=True)
     """A place in the territory tree: community → grid → building → unit → household.
 
     `path` lists the ids from the root down to this node ("/1/4/17/"), so "is X inside
@@ -31,7 +34,7 @@ class Node(Table, tablename="node"):
 
     kind = Varchar(length=16, choices=NodeKind)
     name = Varchar(length=100)
-    parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
+    parent: ForeignKey[Node] = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     path = Varchar(length=255, index=True, default="")
     active = Boolean(default=True)
     created_at = Timestamptz()
@@ -40,6 +43,7 @@ class Node(Table, tablename="node"):
 class Resident(Table, tablename="resident"):
     """A person on the roster. Never deleted once on it: deactivated instead."""
 
+    id = Serial(primary_key=True)
     code = Varchar(length=32, unique=True)
     name = Varchar(length=100)
     phone = Varchar(length=20, default="")

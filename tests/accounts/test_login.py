@@ -47,8 +47,10 @@ async def test_lockout_after_repeated_failures(client: Any, settings: Any) -> No
 
 async def test_login_rate_limit_per_client(client: Any, settings: Any) -> None:
     await make_user(settings, "carol", [])
-    statuses = [(await login(client, f"nobody{i}", "x")).status_code
-                for i in range(settings.login_rate_per_minute + 1)]
+    statuses = [
+        (await login(client, f"nobody{i}", "x")).status_code
+        for i in range(settings.login_rate_per_minute + 1)
+    ]
     assert statuses[-1] == 429
     assert set(statuses[:-1]) == {401}
 
@@ -74,9 +76,15 @@ async def test_login_rehashes_when_parameters_change(client: Any, settings: Any)
 async def test_open_redirect_is_refused(client: Any, settings: Any) -> None:
     await make_user(settings, "fay", [])
     page = await client.get("/login?next=//evil.example/")
-    response = await client.post("/login", data={
-        "username": "fay", "password": PASSWORD, "next": "//evil.example/",
-        "_csrf_token": csrf_from(page.text)})
+    response = await client.post(
+        "/login",
+        data={
+            "username": "fay",
+            "password": PASSWORD,
+            "next": "//evil.example/",
+            "_csrf_token": csrf_from(page.text),
+        },
+    )
     assert response.headers["location"] == "/"
 
 
@@ -89,8 +97,9 @@ async def test_password_change_ends_other_sessions(client: Any, settings: Any) -
         other.follow_redirects = False
         await login(other, "gus")
         assert (await other.get("/api/v1/me")).status_code == 200
-        changed = await form_post(client, "/account/password",
-                                  {"current_password": PASSWORD, "new_password": "a new password"})
+        changed = await form_post(
+            client, "/account/password", {"current_password": PASSWORD, "new_password": "a new password"}
+        )
         assert changed.status_code == 303
         assert (await client.get("/api/v1/me")).status_code == 200, "this session stays"
         assert (await other.get("/api/v1/me")).status_code == 401, "the other session ends"
@@ -103,7 +112,8 @@ async def test_password_change_with_wrong_current_password_changes_nothing(
     await make_user(settings, "hal", [])
     await login(client, "hal")
     before = await AuditEntry.count()
-    response = await form_post(client, "/account/password",
-                               {"current_password": "wrong one", "new_password": "another pass"})
+    response = await form_post(
+        client, "/account/password", {"current_password": "wrong one", "new_password": "another pass"}
+    )
     assert response.status_code == 400
     assert await AuditEntry.count() == before

@@ -36,11 +36,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=50, help="concurrent clients (default 50)")
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per endpoint (default 15)")
     parser.add_argument("--logins", type=int, default=30, help="sequential POST /login timed (default 30)")
-    parser.add_argument("--hash-iterations", type=int, default=30, help="in-process argon2 rounds (default 30)")
-    parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator: wrk if installed (auto), or the Python fallback")
-    parser.add_argument("--wrk-threads", type=int, default=1,
-                        help="wrk threads (default 1: leaves the cores to the server)")
+    parser.add_argument(
+        "--hash-iterations", type=int, default=30, help="in-process argon2 rounds (default 30)"
+    )
+    parser.add_argument(
+        "--tool",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk if installed (auto), or the Python fallback",
+    )
+    parser.add_argument(
+        "--wrk-threads", type=int, default=1, help="wrk threads (default 1: leaves the cores to the server)"
+    )
     return parser.parse_args()
 
 
@@ -83,8 +90,13 @@ def describe_errors(figures: load.LoadFigures) -> str:
     return f"{figures.errors} ({', '.join(parts)})"
 
 
-def bench_database(kind: str, args: argparse.Namespace, runs: list[Run],
-                   logins: dict[str, weblogin.LoginFigures], notes: list[str]) -> None:
+def bench_database(
+    kind: str,
+    args: argparse.Namespace,
+    runs: list[Run],
+    logins: dict[str, weblogin.LoginFigures],
+    notes: list[str],
+) -> None:
     label = LABEL[kind]
     print(f"\n== {label} ==", flush=True)
     scratch = Scratch(kind)
@@ -94,19 +106,28 @@ def bench_database(kind: str, args: argparse.Namespace, runs: list[Run],
         scratch.create()
         token = scratch.token("staff")
         where = scratch.url if kind == "postgres" else "a SQLite file in a temporary directory (WAL)"
-        print(f"  scratch database: {where}; migrated, demo loaded, API token for staff "
-              f"({time.monotonic() - started:.1f} s)", flush=True)
+        print(
+            f"  scratch database: {where}; migrated, demo loaded, API token for staff "
+            f"({time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
         server = Server(scratch, args.workers)
         started = time.monotonic()
         server.start()
         store = "Redis" if os.environ.get("COUNCIL_REDIS_URL") else "files in COUNCIL_DATA_DIR"
-        print(f"  server: council serve --workers {args.workers} on {server.base} (pid {server.process.pid}"
-              f"; sessions in {store}; up in {time.monotonic() - started:.1f} s)", flush=True)
+        print(
+            f"  server: council serve --workers {args.workers} on {server.base} (pid {server.process.pid}"
+            f"; sessions in {store}; up in {time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
 
         figures = weblogin.measure(server.base, "staff", args.logins)
         logins[kind] = figures
-        print(f"  POST /login over HTTP ({figures.count} sequential, staff): p50 {ms(figures.p50)}, "
-              f"p95 {ms(figures.p95)}, errors {figures.errors}", flush=True)
+        print(
+            f"  POST /login over HTTP ({figures.count} sequential, staff): p50 {ms(figures.p50)}, "
+            f"p95 {ms(figures.p95)}, errors {figures.errors}",
+            flush=True,
+        )
         for example in figures.error_examples:
             print(f"    error: {example}")
 
@@ -114,31 +135,43 @@ def bench_database(kind: str, args: argparse.Namespace, runs: list[Run],
         page = community_path(server.base, session.cookies)
         targets = [
             ("page", f"GET {page} (HTML, session cookie)", page, {"Cookie": session.header}),
-            ("api", f"GET /api/v1/residents?scope={page.rsplit('/', 1)[-1]}&limit=50 (bearer token)",
-             f"/api/v1/residents?scope={page.rsplit('/', 1)[-1]}&limit=50",
-             {"Authorization": f"Bearer {token}"}),
+            (
+                "api",
+                f"GET /api/v1/residents?scope={page.rsplit('/', 1)[-1]}&limit=50 (bearer token)",
+                f"/api/v1/residents?scope={page.rsplit('/', 1)[-1]}&limit=50",
+                {"Authorization": f"Bearer {token}"},
+            ),
         ]
         for kind_of, name, path, headers in targets:
             run = Run(label, name)
             runs.append(run)
             try:
                 print(f"  {name}: check {check(server.base, path, headers, kind_of)}", flush=True)
-                figures_ = load.run(f"{server.base}{path}", headers, args.connections, args.duration,
-                                    args.tool, args.wrk_threads)
+                figures_ = load.run(
+                    f"{server.base}{path}",
+                    headers,
+                    args.connections,
+                    args.duration,
+                    args.tool,
+                    args.wrk_threads,
+                )
             except Exception as exc:  # noqa: BLE001 - report it and go on with the next
                 run.failure = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else repr(exc)
                 print(f"    failed: {exc}", flush=True)
                 continue
             run.figures = figures_
-            avg_kib = ""
-            print(f"    {figures_.tool}: {figures_.requests} requests in {figures_.duration:.1f} s = "
-                  f"{figures_.rps:.1f} req/s; p50 {ms(figures_.p50)}, p95 {ms(figures_.p95)}, "
-                  f"p99 {ms(figures_.p99)}, max {ms(figures_.max)}; errors {describe_errors(figures_)}{avg_kib}",
-                  flush=True)
+            print(
+                f"    {figures_.tool}: {figures_.requests} requests in {figures_.duration:.1f} s = "
+                f"{figures_.rps:.1f} req/s; p50 {ms(figures_.p50)}, p95 {ms(figures_.p95)}, "
+                f"p99 {ms(figures_.p99)}, max {ms(figures_.max)}; errors {describe_errors(figures_)}",
+                flush=True,
+            )
     except Exception as exc:  # noqa: BLE001 - one database failing must not hide the other
         print(f"  FAILED: {exc}")
         traceback.print_exc(limit=3)
-        notes.append(f"{label}: failed: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc!r}")
+        notes.append(
+            f"{label}: failed: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc!r}"
+        )
     finally:
         if server is not None:
             server.stop()
@@ -147,8 +180,10 @@ def bench_database(kind: str, args: argparse.Namespace, runs: list[Run],
                 print(f"  server log: {len(problems)} line(s) telling of errors, the first ones:")
                 for line in problems[:8]:
                     print(f"    {line[:240]}")
-                notes.append(f"{label}: the server log has {len(problems)} error line(s), first: "
-                             f"`{problems[0].strip()[:160]}`")
+                notes.append(
+                    f"{label}: the server log has {len(problems)} error line(s), first: "
+                    f"`{problems[0].strip()[:160]}`"
+                )
             else:
                 print("  server log: no errors")
             print("  server stopped", flush=True)
@@ -159,23 +194,42 @@ def main() -> int:
     args = parse_args()
     began = time.monotonic()
     tool = "wrk" if args.tool == "wrk" or (args.tool == "auto" and load.wrk_path()) else "python"
-    tool_text = (f"{load.wrk_version()} -t{args.wrk_threads}" if tool == "wrk"
-                 else "Python asyncio+httpx fallback (wrk not installed)")
+    tool_text = (
+        f"{load.wrk_version()} -t{args.wrk_threads}"
+        if tool == "wrk"
+        else "Python asyncio+httpx fallback (wrk not installed)"
+    )
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     commit = git_commit()
     print(f"council benchmark: {when}, commit {commit}, {machine}")
-    print(f"load generator: {tool_text}, {args.connections} connections, {args.duration} s per endpoint, "
-          "on loopback, same machine as the server")
+    load_before = os.getloadavg()[0]
+    print(
+        f"load average before: {load_before:.2f}"
+        + (
+            "  (the machine is busy: the figures below are lower than on an idle machine)"
+            if load_before > 0.7
+            else ""
+        )
+    )
+    print(
+        f"load generator: {tool_text}, {args.connections} connections, {args.duration} s per endpoint, "
+        "on loopback, same machine as the server"
+    )
 
     print("\n== Login cost ==")
     figures = argon.measure(args.hash_iterations)
     print(f"  argon2id parameters: {figures.params} (COUNCIL_ARGON2_TIME_COST / _MEMORY_KIB / _PARALLELISM)")
-    print(f"  memory per hash: {figures.memory_kib} KiB = {figures.memory_kib / 1024:.1f} MiB "
-          "(each login in progress holds this much)")
-    print(f"  in-process, {figures.iterations} rounds: hash p50 {ms(figures.hash_p50)} p95 {ms(figures.hash_p95)}; "
-          f"verify p50 {ms(figures.verify_p50)} p95 {ms(figures.verify_p95)}; "
-          f"hash+verify p50 {ms(figures.both_p50)} p95 {ms(figures.both_p95)}", flush=True)
+    print(
+        f"  memory per hash: {figures.memory_kib} KiB = {figures.memory_kib / 1024:.1f} MiB "
+        "(each login in progress holds this much)"
+    )
+    print(
+        f"  in-process, {figures.iterations} rounds: hash p50 {ms(figures.hash_p50)} p95 {ms(figures.hash_p95)}; "
+        f"verify p50 {ms(figures.verify_p50)} p95 {ms(figures.verify_p95)}; "
+        f"hash+verify p50 {ms(figures.both_p50)} p95 {ms(figures.both_p95)}",
+        flush=True,
+    )
 
     runs: list[Run] = []
     logins: dict[str, weblogin.LoginFigures] = {}
@@ -193,10 +247,16 @@ def main() -> int:
         bench_database(kind, args, runs, logins, notes)
 
     elapsed = time.monotonic() - began
+    load_after = os.getloadavg()[0]
     print("\n== Summary (markdown) ==\n")
-    print(f"**council benchmark** — {when}, commit `{commit}`, {machine}.  ")
-    print(f"Server: `council serve --workers {args.workers}` (granian); load: {tool_text}, "
-          f"{args.connections} connections × {args.duration} s per row, loopback, same machine.\n")
+    print(
+        f"**council benchmark** — {when}, commit `{commit}`, {machine}; "
+        f"1-min load average {load_before:.2f} before the run.  "
+    )
+    print(
+        f"Server: `council serve --workers {args.workers}` (granian); load: {tool_text}, "
+        f"{args.connections} connections × {args.duration} s per row, loopback, same machine.\n"
+    )
     print(f"Login cost — argon2id {figures.params}; {figures.memory_kib / 1024:.1f} MiB per hash:\n")
     rows: list[list[object]] = [
         ["argon2 hash (in-process)", figures.iterations, ms(figures.hash_p50), ms(figures.hash_p95)],
@@ -205,8 +265,14 @@ def main() -> int:
     ]
     for kind, login_figures in logins.items():
         errors = f", {login_figures.errors} errors" if login_figures.errors else ""
-        rows.append([f"POST /login over HTTP, {LABEL[kind]}{errors}", login_figures.count,
-                     ms(login_figures.p50), ms(login_figures.p95)])
+        rows.append(
+            [
+                f"POST /login over HTTP, {LABEL[kind]}{errors}",
+                login_figures.count,
+                ms(login_figures.p50),
+                ms(login_figures.p95),
+            ]
+        )
     print(table(["measure", "n", "p50", "p95"], rows))
     print("\nLoad:\n")
     load_rows: list[list[object]] = []
@@ -215,14 +281,18 @@ def main() -> int:
             load_rows.append([run.database, run.endpoint, "failed", "", "", "", run.failure])
             continue
         f = run.figures
-        load_rows.append([run.database, run.endpoint, f"{f.rps:.1f}", ms(f.p50), ms(f.p95), ms(f.p99),
-                          describe_errors(f)])
+        load_rows.append(
+            [run.database, run.endpoint, f"{f.rps:.1f}", ms(f.p50), ms(f.p95), ms(f.p99), describe_errors(f)]
+        )
     print(table(["database", "request", "req/s", "p50", "p95", "p99", "errors"], load_rows))
     if notes:
         print()
         for note in notes:
             print(f"- {note}")
-    print(f"\n(bench took {elapsed:.0f} s; PostgreSQL admin URL {postgres_admin_url()})")
+    print(
+        f"\n(bench took {elapsed:.0f} s; load average {load_before:.2f} before, {load_after:.2f} at the end, "
+        f"counting this run; PostgreSQL admin URL {postgres_admin_url()})"
+    )
     return 0
 
 

@@ -102,8 +102,19 @@ def run_wrk(url: str, headers: dict[str, str], connections: int, duration: int, 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     try:
-        argv = [wrk_path() or "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-                "--timeout", "10s", "-s", script.name]
+        argv = [
+            wrk_path() or "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script.name,
+        ]
         for name, value in headers.items():
             argv += ["-H", f"{name}: {value}"]
         argv.append(url)
@@ -131,8 +142,17 @@ def run_wrk(url: str, headers: dict[str, str], connections: int, duration: int, 
 
 
 def run_python(url: str, headers: dict[str, str], connections: int, duration: int) -> LoadFigures:
-    argv = [sys.executable, "-m", "tests.bench.loadgen", "--url", url, "--connections", str(connections),
-            "--duration", str(duration)]
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.bench.loadgen",
+        "--url",
+        url,
+        "--connections",
+        str(connections),
+        "--duration",
+        str(duration),
+    ]
     for name, value in headers.items():
         argv += ["--header", f"{name}: {value}"]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=duration + 60)
@@ -154,7 +174,9 @@ def run_python(url: str, headers: dict[str, str], connections: int, duration: in
     )
 
 
-def run(url: str, headers: dict[str, str], connections: int, duration: int, tool: str, threads: int) -> LoadFigures:
+def run(
+    url: str, headers: dict[str, str], connections: int, duration: int, tool: str, threads: int
+) -> LoadFigures:
     if tool == "wrk" or (tool == "auto" and wrk_path()):
         return run_wrk(url, headers, connections, duration, threads)
     return run_python(url, headers, connections, duration)

@@ -18,7 +18,11 @@ from tests.bench.stats import percentile
 
 
 async def client_loop(
-    client: httpx.AsyncClient, url: str, deadline: float, latencies: list[float], statuses: Counter[int],
+    client: httpx.AsyncClient,
+    url: str,
+    deadline: float,
+    latencies: list[float],
+    statuses: Counter[int],
     errors: list[int],
 ) -> None:
     while time.perf_counter() < deadline:
@@ -41,9 +45,9 @@ async def main(url: str, headers: dict[str, str], connections: int, duration: fl
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
         start = time.perf_counter()
         deadline = start + duration
-        await asyncio.gather(*(
-            client_loop(client, url, deadline, latencies, statuses, errors) for _ in range(connections)
-        ))
+        await asyncio.gather(
+            *(client_loop(client, url, deadline, latencies, statuses, errors) for _ in range(connections))
+        )
         elapsed = time.perf_counter() - start
     return {
         "requests": len(latencies),

@@ -84,11 +84,13 @@ class Scratch:
 
     def create(self) -> None:
         if self.kind == "postgres":
-            asyncio.run(_pg(
-                postgres_admin_url(),
-                f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)',
-                f'CREATE DATABASE "{self.pg_name}"',
-            ))
+            asyncio.run(
+                _pg(
+                    postgres_admin_url(),
+                    f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)',
+                    f'CREATE DATABASE "{self.pg_name}"',
+                )
+            )
         self._created = True
         self.run([COUNCIL, "migrate"])
         out = self.run([COUNCIL, "demo", "--if-empty"])
@@ -111,7 +113,9 @@ class Scratch:
     def close(self) -> None:
         if self.kind == "postgres" and self._created:
             try:
-                asyncio.run(_pg(postgres_admin_url(), f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+                asyncio.run(
+                    _pg(postgres_admin_url(), f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+                )
             except Exception as exc:  # noqa: BLE001 - report and go on cleaning
                 print(f"  (could not drop database {self.pg_name}: {exc})")
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -132,8 +136,20 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [COUNCIL, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
-            cwd=ROOT, env=self.scratch.env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                COUNCIL,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            cwd=ROOT,
+            env=self.scratch.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout

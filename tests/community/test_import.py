@@ -29,13 +29,20 @@ async def _staff(client: Any, settings: Any) -> Any:
 async def test_good_file_imports_every_row_and_creates_households(client: Any, settings: Any) -> None:
     c = await _staff(client, settings)
     body = HEADER + "R3001,赵丽,13911112222,网格1,1栋,1单元,201,是\nR3002,钱强,,网格1,1栋,1单元,201,否\n"
-    response = await client.post(f"/api/v1/residents/import?community={c.community['id']}",
-                                 content=body.encode(), headers={"content-type": "text/csv"})
+    response = await client.post(
+        f"/api/v1/residents/import?community={c.community['id']}",
+        content=body.encode(),
+        headers={"content-type": "text/csv"},
+    )
     assert response.status_code == 200, response.text
     assert response.json() == {"ok": True, "imported": 2, "households_created": 1, "problems": []}
-    household = await Node.objects().where((Node.name == "201") & (Node.kind == NodeKind.household.value)).first()
+    household = (
+        await Node.objects().where((Node.name == "201") & (Node.kind == NodeKind.household.value)).first()
+    )
     assert household.path == f"{c.units[0]['path']}{household.id}/"
-    rows = await Resident.select(Resident.code, Resident.is_representative).where(Resident.household == household.id)
+    rows = await Resident.select(Resident.code, Resident.is_representative).where(
+        Resident.household == household.id
+    )
     assert sorted((r["code"], r["is_representative"]) for r in rows) == [("R3001", True), ("R3002", False)]
     entry = await AuditEntry.objects().where(AuditEntry.action == "import_residents").first()
     assert '"residents":2' in entry.data
@@ -44,16 +51,21 @@ async def test_good_file_imports_every_row_and_creates_households(client: Any, s
 async def test_bad_file_changes_nothing_and_names_each_bad_row(client: Any, settings: Any) -> None:
     c = await _staff(client, settings)
     before = (await Resident.count(), await Node.count(), await AuditEntry.count())
-    body = (HEADER
-            + "R4001,好人,13911112222,网格1,1栋,1单元,301,是\n"       # fine
-            + "R4002,无楼,13911112222,网格1,99栋,1单元,301,否\n"       # unknown building
-            + "R4001,重号,13911112222,网格1,1栋,1单元,302,否\n"        # duplicate in file
-            + "R1101,已有,13911112222,网格1,1栋,1单元,303,否\n"        # already on roster
-            + "R4005,坏号,12345,网格1,1栋,1单元,304,否\n"              # bad phone
-            + "R4006,错格,,网格2,1栋,1单元,305,否\n"                   # building not in that grid
-            + "R4007,无单元,,网格1,1栋,9单元,306,否\n")                # unknown unit
-    response = await client.post(f"/api/v1/residents/import?community={c.community['id']}",
-                                 content=body.encode(), headers={"content-type": "text/csv"})
+    body = (
+        HEADER
+        + "R4001,好人,13911112222,网格1,1栋,1单元,301,是\n"  # fine
+        + "R4002,无楼,13911112222,网格1,99栋,1单元,301,否\n"  # unknown building
+        + "R4001,重号,13911112222,网格1,1栋,1单元,302,否\n"  # duplicate in file
+        + "R1101,已有,13911112222,网格1,1栋,1单元,303,否\n"  # already on roster
+        + "R4005,坏号,12345,网格1,1栋,1单元,304,否\n"  # bad phone
+        + "R4006,错格,,网格2,1栋,1单元,305,否\n"  # building not in that grid
+        + "R4007,无单元,,网格1,1栋,9单元,306,否\n"
+    )  # unknown unit
+    response = await client.post(
+        f"/api/v1/residents/import?community={c.community['id']}",
+        content=body.encode(),
+        headers={"content-type": "text/csv"},
+    )
     assert response.status_code == 422
     report = response.json()
     assert report["ok"] is False and report["imported"] == 0
@@ -66,9 +78,11 @@ async def test_upload_page_shows_the_report(client: Any, settings: Any) -> None:
     c = await _staff(client, settings)
     page = await client.get("/roster/import")
     body = (HEADER + "R5001,甲,,网格1,7栋,1单元,101,否\n").encode("gb18030")
-    response = await client.post("/roster/import", data={
-        "community_id": str(c.community["id"]), "_csrf_token": csrf_from(page.text)},
-        files={"file": ("residents.csv", body, "text/csv")})
+    response = await client.post(
+        "/roster/import",
+        data={"community_id": str(c.community["id"]), "_csrf_token": csrf_from(page.text)},
+        files={"file": ("residents.csv", body, "text/csv")},
+    )
     assert response.status_code == 422
     assert "7栋" in response.text
     assert await Resident.count() == len(c.residents)
@@ -77,16 +91,22 @@ async def test_upload_page_shows_the_report(client: Any, settings: Any) -> None:
 async def test_chinese_headers_are_understood(client: Any, settings: Any) -> None:
     c = await _staff(client, settings)
     body = "编号,姓名,电话,楼栋,单元,户,户代表\nR6001,孙梅,,2栋,1单元,102,否\n"
-    response = await client.post(f"/api/v1/residents/import?community={c.community['id']}",
-                                 content=("\ufeff" + body).encode(), headers={"content-type": "text/csv"})
+    response = await client.post(
+        f"/api/v1/residents/import?community={c.community['id']}",
+        content=("\ufeff" + body).encode(),
+        headers={"content-type": "text/csv"},
+    )
     assert response.status_code == 200, response.text
     assert await Resident.exists().where(Resident.code == "R6001")
 
 
 async def test_missing_columns_are_reported(client: Any, settings: Any) -> None:
     c = await _staff(client, settings)
-    response = await client.post(f"/api/v1/residents/import?community={c.community['id']}",
-                                 content=b"code,name\nR1,x\n", headers={"content-type": "text/csv"})
+    response = await client.post(
+        f"/api/v1/residents/import?community={c.community['id']}",
+        content=b"code,name\nR1,x\n",
+        headers={"content-type": "text/csv"},
+    )
     assert response.status_code == 422
     problem = response.json()["problems"][0]
     assert problem["row"] == 1 and "building" in problem["field"]
@@ -100,12 +120,23 @@ async def test_export_round_trips_through_import(client: Any, settings: Any) -> 
     text = response.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 4
-    assert rows[0] == {"code": "R1101", "name": "居民1101", "phone": "13800138000", "grid": "网格1",
-                       "building": "1栋", "unit": "1单元", "household": "101", "representative": "是"}
+    assert rows[0] == {
+        "code": "R1101",
+        "name": "居民1101",
+        "phone": "13800138000",
+        "grid": "网格1",
+        "building": "1栋",
+        "unit": "1单元",
+        "household": "101",
+        "representative": "是",
+    }
     # The same rows under new codes import cleanly: the export is a valid import file.
     renamed = text.replace("R1", "N1").replace("R2", "N2")
-    again = await client.post(f"/api/v1/residents/import?community={c.community['id']}",
-                              content=renamed.encode(), headers={"content-type": "text/csv"})
+    again = await client.post(
+        f"/api/v1/residents/import?community={c.community['id']}",
+        content=renamed.encode(),
+        headers={"content-type": "text/csv"},
+    )
     assert again.status_code == 200 and again.json()["imported"] == 4
 
 

@@ -45,7 +45,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # belong to one pass of the suite only: the SQLite one.
     if TEST_DB == "sqlite":
         return
-    skip = pytest.mark.skip(reason="browser tests run in the SQLite pass only (their server has its own database)")
+    skip = pytest.mark.skip(
+        reason="browser tests run in the SQLite pass only (their server has its own database)"
+    )
     here = Path(__file__).resolve().parent
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
@@ -107,7 +109,11 @@ def server() -> Iterator[str]:
     log = log_path.open("wb")
     process = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -122,7 +128,9 @@ def server() -> Iterator[str]:
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz in {STARTUP_SECONDS} s:\n{log_path.read_text()}")
+                pytest.fail(
+                    f"the server did not answer /healthz in {STARTUP_SECONDS} s:\n{log_path.read_text()}"
+                )
             time.sleep(0.1)
         yield base
     finally:
@@ -198,7 +206,9 @@ def layout_report() -> Iterator[dict[str, Any]]:
     yield report
     if report:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / "layout.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True))
+        (SCREENSHOTS / "layout.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True)
+        )
 
 
 @pytest.fixture

@@ -116,7 +116,9 @@ def test_login_page_fits_a_phone(new_page: NewPage) -> None:
     font = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     assert font >= 18, f"base font size {font}px"
     for selector in ("#username", "#password", "main button[type=submit]"):
-        px = page.evaluate(f"() => parseFloat(getComputedStyle(document.querySelector({selector!r})).fontSize)")
+        px = page.evaluate(
+            f"() => parseFloat(getComputedStyle(document.querySelector({selector!r})).fontSize)"
+        )
         assert px >= 18, f"{selector} font size {px}px"
         box = page.locator(selector).bounding_box()
         assert box is not None and box["height"] >= 44, f"{selector} touch target {box}"

@@ -44,8 +44,10 @@ def _stores(settings: Settings) -> dict[str, Store]:
             "sessions": RedisStore.with_client(url=settings.redis_url, namespace="council:sessions"),
             "limits": RedisStore.with_client(url=settings.redis_url, namespace="council:limits"),
         }
+    sessions = settings.data_dir / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
     return {
-        "sessions": FileStore(settings.data_dir / "sessions", create_directories=True),
+        "sessions": FileStore(sessions, create_directories=True),
         "limits": MemoryStore(),
     }
 

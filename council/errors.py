@@ -4,10 +4,12 @@ a readable page in HTML, never a stack trace."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
@@ -172,6 +174,20 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return _problem(request, status, slug, gettext(title), detail, errors, headers)
 
 
+def integrity_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A constraint the database enforced (two requests raced for the same unique value):
+    the transaction rolled back, so nothing changed."""
+    log.info("constraint violation on %s %s: %s", request.method, request.url.path, exc)
+    return _problem(
+        request,
+        409,
+        "conflict",
+        gettext(Conflict.title),
+        gettext("This conflicts with data saved a moment ago. Reload and try again."),
+        [],
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(
@@ -186,6 +202,8 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
+    sqlite3.IntegrityError: integrity_error_handler,
+    asyncpg.exceptions.IntegrityConstraintViolationError: integrity_error_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }

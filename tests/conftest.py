@@ -140,6 +140,18 @@ async def client(settings: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
+async def live_client(settings: Any) -> AsyncIterator[Any]:
+    """A client whose requests really run at the same time (the test client serialises them)."""
+    import httpx
+
+    from council.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 

@@ -160,6 +160,9 @@ def bench_database(
                 print(f"    failed: {exc}", flush=True)
                 continue
             run.figures = figures_
+            # wrk stops with requests still queued in the server: let them finish, so the next
+            # figures (and the stop) do not overlap them.
+            time.sleep(2)
             print(
                 f"    {figures_.tool}: {figures_.requests} requests in {figures_.duration:.1f} s = "
                 f"{figures_.rps:.1f} req/s; p50 {ms(figures_.p50)}, p95 {ms(figures_.p95)}, "
@@ -175,16 +178,15 @@ def bench_database(
     finally:
         if server is not None:
             server.stop()
-            problems = server.log_problems()
-            if problems:
-                print(f"  server log: {len(problems)} line(s) telling of errors, the first ones:")
+            for during, when in (("run", "while serving"), ("shutdown", "after the stop signal")):
+                problems = server.log_problems(during)
+                if not problems:
+                    continue
+                print(f"  server log, {when}:")
                 for line in problems[:8]:
-                    print(f"    {line[:240]}")
-                notes.append(
-                    f"{label}: the server log has {len(problems)} error line(s), first: "
-                    f"`{problems[0].strip()[:160]}`"
-                )
-            else:
+                    print(f"    {line}")
+                notes.append(f"{label}, server log {when}: " + "; ".join(problems[:3]))
+            if not server.log_problems("all"):
                 print("  server log: no errors")
             print("  server stopped", flush=True)
         scratch.close()

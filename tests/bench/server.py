@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO
 
@@ -132,6 +133,7 @@ class Server:
         self.log_path = scratch.dir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self.stop_offset: int | None = None
 
     def start(self, timeout: float = 60) -> None:
         self._log = self.log_path.open("wb")
@@ -172,6 +174,9 @@ class Server:
 
     def stop(self) -> None:
         process = self.process
+        if self._log is not None:
+            self._log.flush()
+        self.stop_offset = len(self.log_text())
         if process is not None and process.poll() is None:
             try:
                 os.killpg(process.pid, signal.SIGINT)
@@ -195,7 +200,50 @@ class Server:
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
-    def log_problems(self) -> list[str]:
-        """Lines of the server log that tell of errors (tracebacks, exceptions, locks)."""
-        pattern = re.compile(r"Traceback|Error|Exception|database is locked|\b5\d\d\b", re.IGNORECASE)
-        return [line for line in self.log_text().splitlines() if pattern.search(line)]
+    def log_problems(self, during: str = "all") -> list[str]:
+        """What the server log tells of errors, counted: `N × GET /path: ExcType: message`.
+
+        during: "run" (before stop() was called), "shutdown" (after), or "all"."""
+        text = self.log_text()
+        if during == "run":
+            text = text[: self.stop_offset] if self.stop_offset is not None else text
+        elif during == "shutdown":
+            text = text[self.stop_offset :] if self.stop_offset is not None else ""
+        return summarize_errors(text)
+
+
+_UNHANDLED = re.compile(r"unhandled error on (\S+) (\S+)")
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Timeout)(?:: .*)?$")
+_OTHER = re.compile(r"Traceback|\bERROR\b|CRITICAL|database is locked", re.IGNORECASE)
+
+
+def summarize_errors(text: str) -> list[str]:
+    counts: Counter[tuple[str, str]] = Counter()
+    other: list[str] = []
+    current: str | None = None
+    in_traceback = False
+    for line in text.splitlines():
+        match = _UNHANDLED.search(line)
+        if match:
+            if current:
+                counts[(current, "?")] += 1
+            current = f"{match.group(1)} {match.group(2)}"
+            continue
+        if line.startswith("Traceback"):
+            in_traceback = True
+            continue
+        if _EXCEPTION.match(line):
+            in_traceback = False
+            if current:
+                counts[(current, line.strip()[:200])] += 1
+                current = None
+            else:
+                other.append(line.strip())
+            continue
+        if not in_traceback and _OTHER.search(line) and not line.startswith(" "):
+            other.append(line.strip())
+    if current:
+        counts[(current, "?")] += 1
+    out = [f"{n} × {where}: {what}" for (where, what), n in counts.most_common()]
+    out.extend(f"{n} × {line[:200]}" for line, n in Counter(other).most_common())
+    return out

@@ -37,6 +37,8 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PASSWORD = "council-demo"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+# As a resident's phone would be set: the browser's own widgets then speak Chinese too.
+LOCALE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 STARTUP_SECONDS = 60
 
 
@@ -164,10 +166,15 @@ def new_page(browser: Any, server: str) -> Iterator[Callable[..., Any]]:
     def open_page(phone: bool = False) -> Any:
         if phone:
             context = browser.new_context(
-                base_url=server, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+                base_url=server,
+                viewport=PHONE,
+                is_mobile=True,
+                has_touch=True,
+                device_scale_factor=2,
+                **LOCALE,
             )
         else:
-            context = browser.new_context(base_url=server, viewport=DESKTOP)
+            context = browser.new_context(base_url=server, viewport=DESKTOP, **LOCALE)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -189,13 +196,21 @@ def log_in(page: Any, username: str, next_path: str = "/") -> None:
 
 _LAYOUT_JS = """() => {
   const doc = document.documentElement;
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
   const wide = [];
   for (const el of document.querySelectorAll('main *')) {
     const r = el.getBoundingClientRect();
-    if (r.right > doc.clientWidth + 1 && wide.length < 5) wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
+    if (r.right > doc.clientWidth + 1 && wide.length < 5) wide.push(name(el));
+  }
+  const small = [];
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height < 40 && small.length < 8) small.push(name(el) + ' ' + Math.round(r.height) + 'px '
+      + (el.innerText || el.value || '').trim().slice(0, 12));
   }
   return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, overflowing: wide,
-          lang: doc.lang, title: document.title};
+          small_targets: small, lang: doc.lang, title: document.title};
 }"""
 
 

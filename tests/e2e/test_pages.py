@@ -89,6 +89,26 @@ def test_staff_walks_the_roster_and_adds_a_resident(new_page: NewPage, shoot: Sh
     assert "13800138000" in row.inner_text()
 
 
+def test_staff_adds_a_household_and_sees_it_empty(new_page: NewPage, shoot: Shoot) -> None:
+    page = new_page()
+    log_in(page, "staff")
+    _walk_to_household(page)
+    with page.expect_navigation():
+        page.locator(".trail a").last.click()  # back up to the unit
+    assert "1单元" in page.inner_text("h1")
+    name = f"9{secrets.randbelow(100):02d}"
+    page.fill("#child-name", name)
+    with page.expect_navigation():
+        page.locator("form[action='/roster/nodes'] button[type=submit]").click()
+    assert "1单元" in page.inner_text("h1")
+    _open_tile(page, name)
+    assert name in page.inner_text("h1")
+    assert page.locator("main table").count() == 0
+    assert page.locator("main .empty").count() >= 1  # says there is nobody yet
+    assert page.locator("#r-code").is_visible()  # and offers to add someone
+    shoot(page, "roster-household-empty")
+
+
 def test_resident_is_refused_the_roster_with_a_readable_page(new_page: NewPage, shoot: Shoot) -> None:
     page = new_page()
     log_in(page, "resident1")
@@ -208,6 +228,18 @@ def test_screenshots_of_staff_pages(new_page: NewPage, shoot: Shoot) -> None:
     response = page.goto("/roster/residents/1")
     assert response is not None and response.ok
     shoot(page, "roster-resident-demo")
+
+    page.goto("/users?q=nobody-has-this-name")
+    assert page.locator("main .empty").count() == 1
+    shoot(page, "users-search-empty")
+
+    page.goto("/roster")
+    page.fill("#q", "没有这个人")
+    with page.expect_navigation():
+        page.locator("main form[role=search] button[type=submit]").click()
+    assert page.locator("main table").count() == 0
+    assert page.locator("main .empty").count() >= 1
+    shoot(page, "roster-search-empty")
 
     response = page.goto("/no-such-page")
     assert response is not None and response.status == 404

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from council.i18n import N_, gettext
+from council.i18n import N_, Term, gettext
 
 log = logging.getLogger("council")
 
@@ -40,7 +40,10 @@ class DomainError(Exception):
         self.problems = problems or []
 
     def detail(self) -> str:
-        return gettext(self.message).format(**self.params) if self.params else gettext(self.message)
+        if not self.params:
+            return gettext(self.message)
+        params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
+        return gettext(self.message).format(**params)
 
 
 class Invalid(DomainError):

@@ -22,6 +22,10 @@ DEFAULT_LOCALE = "zh_Hans"
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 
 
+class Term(str):
+    """A word passed into a message that is itself translated when shown ("building" → "楼栋")."""
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction; it is translated where it is shown."""
     return message

@@ -19,8 +19,10 @@ async def test_concurrent_writes_all_land_with_an_intact_chain(live_client: Any,
     households = [h["id"] for h in c.households]
 
     async def add(i: int) -> int:
-        response = await live_client.post("/api/v1/residents", json={
-            "code": f"C{i:03d}", "name": f"并发{i}", "household_id": households[i % len(households)]})
+        response = await live_client.post(
+            "/api/v1/residents",
+            json={"code": f"C{i:03d}", "name": f"并发{i}", "household_id": households[i % len(households)]},
+        )
         return int(response.status_code)
 
     statuses = await asyncio.gather(*(add(i) for i in range(40)))
@@ -37,8 +39,9 @@ async def test_concurrent_duplicate_codes_admit_exactly_one(live_client: Any, se
     live_client.headers["x-csrftoken"] = live_client.cookies.get("council_csrf")
 
     async def add() -> int:
-        response = await live_client.post("/api/v1/residents", json={
-            "code": "SAME", "name": "同号", "household_id": c.households[0]["id"]})
+        response = await live_client.post(
+            "/api/v1/residents", json={"code": "SAME", "name": "同号", "household_id": c.households[0]["id"]}
+        )
         return int(response.status_code)
 
     statuses = await asyncio.gather(*(add() for _ in range(10)))

@@ -10,7 +10,7 @@ from typing import Any
 
 from council.accounts import passwords
 from council.accounts.principal import Grant, Principal
-from council.accounts.tables import ApiToken, Invitation, Role, RoleAssignment, User
+from council.accounts.tables import ROLE_TERMS, ApiToken, Invitation, Role, RoleAssignment, User
 from council.audit import service as audit
 from council.audit.service import Actor
 from council.community.tables import Node, Resident
@@ -385,7 +385,7 @@ async def _node_path(node_id: int) -> tuple[str, str]:
 def _check_can_grant(principal: Principal, role: Role, path: str) -> None:
     if role in (Role.admin, Role.staff):
         if not principal.can(path, Role.admin):
-            raise Forbidden(N_("Only an admin can give or take the role {role}."), role=role.value)
+            raise Forbidden(N_("Only an admin can give or take the role {role}."), role=ROLE_TERMS[role])
     elif not principal.can(path, Role.staff):
         raise Forbidden(N_("This place is outside your scope."))
 

@@ -5,6 +5,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from council.community.tables import Node, Resident
+from council.i18n import N_, Term
 
 
 class Role(str, Enum):
@@ -15,6 +16,17 @@ class Role(str, Enum):
     supervisor = "supervisor"
     staff = "staff"
     admin = "admin"
+
+
+ROLE_TERMS: dict[Role, Term] = {
+    Role.resident: Term(N_("Resident")),
+    Role.council_member: Term(N_("Council member")),
+    Role.host: Term(N_("Host")),
+    Role.secretary: Term(N_("Secretary")),
+    Role.supervisor: Term(N_("Supervisor")),
+    Role.staff: Term(N_("Staff")),
+    Role.admin: Term(N_("Admin")),
+}
 
 
 class User(Table, tablename="account"):

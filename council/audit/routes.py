@@ -13,6 +13,7 @@ from litestar.response import Template
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role
 from council.audit import service
+from council.i18n import gettext
 from council.web import Paging
 
 
@@ -72,7 +73,9 @@ class AuditApi(Controller):
     async def verify(self) -> ChainOut:
         """Recompute the hash chain and name the first broken entry."""
         report = await service.verify_chain()
-        return ChainOut(report.ok, report.entries, report.head, report.first_bad_seq, report.problem)
+        return ChainOut(
+            report.ok, report.entries, report.head, report.first_bad_seq, report.problem_in(gettext)
+        )
 
 
 class AuditPages(Controller):

@@ -7,6 +7,7 @@ hash = SHA-256(prev_hash ‖ canonical(entry without hashes)); the first prev_ha
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +15,13 @@ from typing import Any
 from council.audit.tables import AuditEntry
 from council.canonical import canonical_bytes, sha256_hex
 from council.db import engine, is_sqlite
+from council.i18n import N_
 
 GENESIS = "0" * 64
+MISSING = N_("entry {seq} is missing (the next entry is {next})")
+UNLINKED = N_("entry {seq} does not link to the entry before it (an entry was removed or inserted)")
+UNREADABLE = N_("entry {seq} has unreadable data")
+ALTERED = N_("entry {seq} was altered (its hash does not match)")
 # Any constant: serialises appenders on PostgreSQL (SQLite writers are already serial).
 _CHAIN_LOCK_KEY = 727_001
 
@@ -111,7 +117,18 @@ class ChainReport:
     entries: int
     head: str
     first_bad_seq: int | None = None
-    problem: str = ""
+    # An English message id with {seq}/{next} placeholders; `problem` fills it in.
+    problem_template: str = ""
+    next_seq: int | None = None
+
+    def problem_in(self, translate: Callable[[str], str]) -> str:
+        if not self.problem_template:
+            return ""
+        return translate(self.problem_template).format(seq=self.first_bad_seq, next=self.next_seq)
+
+    @property
+    def problem(self) -> str:
+        return self.problem_in(str)
 
 
 async def verify_chain(batch_size: int = 2000) -> ChainReport:
@@ -131,25 +148,13 @@ async def verify_chain(batch_size: int = 2000) -> ChainReport:
         for row in rows:
             seq = row["seq"]
             if seq != expected_seq:
-                return ChainReport(
-                    False,
-                    count,
-                    prev_hash,
-                    expected_seq,
-                    f"entry {expected_seq} is missing (next entry is {seq})",
-                )
+                return ChainReport(False, count, prev_hash, expected_seq, MISSING, next_seq=seq)
             if row["prev_hash"] != prev_hash:
-                return ChainReport(
-                    False,
-                    count,
-                    prev_hash,
-                    seq,
-                    f"entry {seq} does not link to entry {seq - 1} (removed or inserted entry)",
-                )
+                return ChainReport(False, count, prev_hash, seq, UNLINKED)
             try:
                 data = json.loads(row["data"])
             except ValueError:
-                return ChainReport(False, count, prev_hash, seq, f"entry {seq} has unreadable data")
+                return ChainReport(False, count, prev_hash, seq, UNREADABLE)
             body = entry_body(
                 seq=seq,
                 at=row["at"],
@@ -161,7 +166,7 @@ async def verify_chain(batch_size: int = 2000) -> ChainReport:
                 data=data,
             )
             if entry_hash(prev_hash, body) != row["hash"]:
-                return ChainReport(False, count, prev_hash, seq, f"entry {seq} was altered (hash mismatch)")
+                return ChainReport(False, count, prev_hash, seq, ALTERED)
             prev_hash = row["hash"]
             expected_seq += 1
             count += 1

@@ -9,7 +9,7 @@ from typing import Any
 from council.accounts.principal import Principal
 from council.accounts.tables import Role
 from council.audit import service as audit
-from council.community.tables import CHILD_KIND, Node, NodeKind, Resident
+from council.community.tables import CHILD_KIND, KIND_TERMS, Node, NodeKind, Resident
 from council.db import write_transaction
 from council.errors import Conflict, Forbidden, Invalid, NotFound
 from council.i18n import N_
@@ -95,8 +95,8 @@ async def add_node(
         if expected is not kind:
             raise Invalid(
                 N_("A {kind} cannot be placed under a {parent}."),
-                kind=kind.value,
-                parent=parent["kind"],
+                kind=KIND_TERMS[kind],
+                parent=KIND_TERMS[NodeKind(parent["kind"])],
             )
         parent_path = parent["path"]
     await _check_free_name(parent_id, name)
@@ -144,8 +144,8 @@ async def move_node(principal: Principal, node_id: int, parent_id: int) -> None:
     if CHILD_KIND.get(NodeKind(parent["kind"])) is not NodeKind(node["kind"]):
         raise Invalid(
             N_("A {kind} cannot be placed under a {parent}."),
-            kind=node["kind"],
-            parent=parent["kind"],
+            kind=KIND_TERMS[NodeKind(node["kind"])],
+            parent=KIND_TERMS[NodeKind(parent["kind"])],
         )
     if parent["path"].startswith(node["path"]):
         raise Invalid(N_("A place cannot be moved inside itself."))
@@ -246,7 +246,9 @@ async def list_residents(
 async def _household(principal: Principal, household_id: int) -> dict[str, Any]:
     node = await get_node(household_id)
     if node["kind"] != NodeKind.household.value:
-        raise Invalid(N_("Residents belong to a household, not to a {kind}."), kind=node["kind"])
+        raise Invalid(
+            N_("Residents belong to a household, not to a {kind}."), kind=KIND_TERMS[NodeKind(node["kind"])]
+        )
     if not node["active"]:
         raise Invalid(N_("This household is deactivated."))
     require_scope(principal, node["path"])

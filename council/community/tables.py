@@ -6,6 +6,8 @@ from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
+from council.i18n import N_, Term
+
 
 class NodeKind(str, Enum):
     community = "community"
@@ -14,6 +16,14 @@ class NodeKind(str, Enum):
     unit = "unit"
     household = "household"
 
+
+KIND_TERMS: dict[NodeKind, Term] = {
+    NodeKind.community: Term(N_("community")),
+    NodeKind.grid: Term(N_("grid")),
+    NodeKind.building: Term(N_("building")),
+    NodeKind.unit: Term(N_("unit")),
+    NodeKind.household: Term(N_("household")),
+}
 
 # Which kind may hang under which.
 CHILD_KIND: dict[NodeKind, NodeKind] = {

@@ -5,12 +5,23 @@ from piccolo.conf.apps import AppConfig
 from council.accounts.tables import ApiToken, Invitation, RoleAssignment, User
 from council.audit.tables import AuditEntry
 from council.community.tables import Node, Resident
+from council.notifications.tables import Notification, OutboxEmail
 from council.settings import PROJECT_ROOT
 
 APP_CONFIG = AppConfig(
     app_name="council",
     migrations_folder_path=str(PROJECT_ROOT / "migrations"),
-    table_classes=[AuditEntry, Node, Resident, User, RoleAssignment, Invitation, ApiToken],
+    table_classes=[
+        AuditEntry,
+        Node,
+        Resident,
+        User,
+        RoleAssignment,
+        Invitation,
+        ApiToken,
+        Notification,
+        OutboxEmail,
+    ],
     migration_dependencies=[],
     commands=[],
 )

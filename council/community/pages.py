@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role, User
 from council.community import roster_csv, service
-from council.community.schemas import NodeIn, NodeRenameIn, ResidentIn, ResidentUpdateIn
+from council.community.schemas import NodeIn, NodeMoveIn, NodeRenameIn, ResidentIn, ResidentUpdateIn
 from council.community.tables import CHILD_KIND, NodeKind
 from council.errors import Invalid
 from council.i18n import N_
@@ -78,6 +78,12 @@ class RosterPages(Controller):
     async def rename_node(self, request: Request[Any, Any, Any], node_id: int) -> Redirect:
         body = convert(await form_data(request), NodeRenameIn, from_form=True)
         await service.rename_node(require_principal(request), node_id, body.name)
+        return redirect(f"/roster/nodes/{node_id}")
+
+    @post("/nodes/{node_id:int}/move")
+    async def move_node(self, request: Request[Any, Any, Any], node_id: int) -> Redirect:
+        body = convert(await form_data(request), NodeMoveIn, from_form=True)
+        await service.move_node(require_principal(request), node_id, body.parent_id)
         return redirect(f"/roster/nodes/{node_id}")
 
     @post("/nodes/{node_id:int}/active")

@@ -1,0 +1,1 @@
+"""In-app notifications (the inbox) and outgoing email through a database outbox."""

@@ -32,6 +32,11 @@ from council.db import engine
 from council.errors import EXCEPTION_HANDLERS
 from council.home import HomeController, health
 from council.middleware import TokenAwareCSRFMiddleware, auth_middleware
+from council.notifications import pages as notification_pages
+from council.notifications import routes as notification_routes
+from council.notifications.outbox import OutboxWorker
+from council.proposals import pages as proposal_pages
+from council.proposals import routes as proposal_routes
 from council.settings import PROJECT_ROOT, Settings
 
 STATIC_DIR = PROJECT_ROOT / "council" / "static"
@@ -87,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if not settings.is_sqlite and getattr(db, "pool", None) is not None:
             await db.close_connection_pool()
 
+    outbox = OutboxWorker(settings)
+
     session = ServerSideSessionConfig(
         key="council_session",
         max_age=settings.session_max_age,
@@ -112,6 +119,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *roster_pages.HANDLERS,
             *roster_routes.HANDLERS,
             *audit_routes.HANDLERS,
+            *notification_pages.HANDLERS,
+            *notification_routes.HANDLERS,
+            *proposal_pages.HANDLERS,
+            *proposal_routes.HANDLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[
@@ -129,8 +140,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings}),
-        on_startup=[start_pool],
-        on_shutdown=[close_pool],
+        on_startup=[start_pool, outbox.start],
+        on_shutdown=[outbox.stop, close_pool],
+        before_request=notification_pages.unread_badge,
         request_max_body_size=settings.max_upload_bytes,
         debug=False,
     )

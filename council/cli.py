@@ -169,6 +169,24 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_outbox_send(args: argparse.Namespace) -> int:
+    from council.notifications.outbox import deliver_due
+    from council.settings import Settings
+
+    settings = Settings.from_env()
+    if not settings.email_enabled:
+        print("Email is off: set COUNCIL_SMTP_HOST to send the outbox.", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[int, int]:
+        await migrate(quiet=True)
+        return await deliver_due(settings, limit=args.limit)
+
+    sent, failed = asyncio.run(run())
+    print(f"outbox: {sent} sent, {failed} failed")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from council.accounts.tables import Role
 
@@ -211,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="recompute the hash chain; name the first broken entry").set_defaults(
         func=cmd_audit_verify
     )
+
+    outbox = sub.add_parser("outbox", help="email outbox tools")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    send = outbox_sub.add_parser("send", help="one delivery pass: send the emails that are due")
+    send.add_argument("--limit", type=int, default=50, help="at most this many emails (default 50)")
+    send.set_defaults(func=cmd_outbox_send)
     return parser
 
 

@@ -9,10 +9,11 @@ import random
 
 from council.accounts import service as accounts
 from council.accounts.principal import Grant, Principal
-from council.accounts.tables import Role
+from council.accounts.tables import Role, User
 from council.community import roster_csv
 from council.community import service as roster
 from council.community.tables import Node, NodeKind, Resident
+from council.proposals import demo as proposals_demo
 from council.settings import Settings
 
 DEMO_PASSWORD = "council-demo"
@@ -141,4 +142,8 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
             resident_id=resident_id,
         )
         logins.append((username, DEMO_PASSWORD, ", ".join(sorted({g[0].value for g in grants}))))
+    staff_row = await User.select(User.id).where(User.username == "staff").first()
+    staff = await accounts.load_principal(staff_row["id"]) if staff_row else None
+    assert staff is not None
+    await proposals_demo.load(community, staff)
     return logins

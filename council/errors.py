@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from council.i18n import N_, Term, gettext
+from council.i18n import N_, Term, current_locale, gettext, pick_locale
 
 log = logging.getLogger("council")
 
@@ -159,11 +159,20 @@ _HTTP_SLUGS = {
 }
 
 
+_HTTP_DETAILS = {
+    404: N_("This page does not exist. The link may be wrong or out of date."),
+    405: N_("This address does not take this kind of request."),
+}
+
+
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if "user" not in request.scope:
+        # No route matched, so the middleware that picks the language never ran.
+        current_locale.set(pick_locale(request.cookies.get("lang")))
     status = exc.status_code
     slug, title = _HTTP_SLUGS.get(status, ("error", N_("Something went wrong")))
     errors: list[dict[str, Any]] = []
-    detail = gettext(title)
+    detail = gettext(_HTTP_DETAILS.get(status, title))
     if isinstance(exc, ValidationException):
         detail = gettext("Some fields are not valid")
         for item in exc.extra if isinstance(exc.extra, list) else []:

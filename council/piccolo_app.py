@@ -6,6 +6,15 @@ from council.accounts.tables import ApiToken, Invitation, RoleAssignment, User
 from council.audit.tables import AuditEntry
 from council.community.tables import Node, Resident
 from council.notifications.tables import Notification, OutboxEmail
+from council.proposals.tables import (
+    Comment,
+    CommunityRules,
+    Cosign,
+    Order,
+    OrderNote,
+    Proposal,
+    ProposalPhoto,
+)
 from council.settings import PROJECT_ROOT
 
 APP_CONFIG = AppConfig(
@@ -21,6 +30,13 @@ APP_CONFIG = AppConfig(
         ApiToken,
         Notification,
         OutboxEmail,
+        Proposal,
+        Cosign,
+        Comment,
+        ProposalPhoto,
+        CommunityRules,
+        Order,
+        OrderNote,
     ],
     migration_dependencies=[],
     commands=[],

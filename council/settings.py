@@ -73,10 +73,21 @@ class Settings:
     argon2_parallelism: int = 1
     page_size: int = 50
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Email: off while smtp_host is empty; notifications then only reach the inbox.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "council@localhost"
+    smtp_starttls: bool = False
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -104,4 +115,10 @@ class Settings:
             argon2_parallelism=_env_int("ARGON2_PARALLELISM", 1),
             page_size=_env_int("PAGE_SIZE", 50),
             max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+            smtp_host=_env("SMTP_HOST", "").strip(),
+            smtp_port=_env_int("SMTP_PORT", 25),
+            smtp_user=_env("SMTP_USER", ""),
+            smtp_password=_env("SMTP_PASSWORD", ""),
+            smtp_from=_env("SMTP_FROM", "council@localhost"),
+            smtp_starttls=_env_bool("SMTP_STARTTLS", False),
         )

@@ -3,6 +3,7 @@
 # .tools/), the locked virtual environment, and system packages for the given purpose.
 #   scripts/bootstrap.sh run    fonts for Chinese PDFs
 #   scripts/bootstrap.sh test   the same, plus Chromium and poppler-utils for browser and PDF tests
+#   scripts/bootstrap.sh bench  the test packages, plus wrk for `make bench` (python -m tests.bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-run}"
@@ -56,6 +57,9 @@ say "syncing .venv from uv.lock"
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   apt_install fonts-wqy-microhei fontconfig
 fi
-if [ "$purpose" = test ]; then
+if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
   apt_install chromium poppler-utils
+fi
+if [ "$purpose" = bench ]; then
+  apt_install wrk
 fi

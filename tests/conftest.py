@@ -73,7 +73,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
-_TABLES = ["api_token", "invitation", "role_assignment", "account", "resident", "node", "audit_entry"]
+_TABLES = [
+    "wish_order_note",
+    "wish_order",
+    "community_rules",
+    "proposal_photo",
+    "comment",
+    "cosign",
+    "proposal",
+    "notification",
+    "outbox_email",
+    "api_token",
+    "invitation",
+    "role_assignment",
+    "account",
+    "resident",
+    "node",
+    "audit_entry",
+]
 _migrated = False
 
 

@@ -109,6 +109,8 @@ class AccountPages(Controller):
     async def change_password(self, request: Request[Any, Any, Any]) -> Redirect:
         principal = require_principal(request)
         data = convert(await form_data(request), PasswordChangeIn, from_form=True)
+        if data.new_password_again is not None and data.new_password_again != data.new_password:
+            raise Invalid(N_("The two passwords are not the same."))
         epoch = await service.change_password(
             settings_of(request), principal, data.current_password, data.new_password
         )

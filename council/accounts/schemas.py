@@ -47,6 +47,7 @@ class RoleIn(Strict):
 class PasswordChangeIn(Strict):
     current_password: AnyPassword
     new_password: Password
+    new_password_again: AnyPassword | None = None
 
 
 class PasswordSetIn(Strict):

@@ -51,11 +51,19 @@ class RosterPages(Controller):
             limit=page.limit,
         )
         child_kind = CHILD_KIND.get(NodeKind(node["kind"]))
+        trail = await service.ancestors(node)
+        # "1栋2单元301" for a household, the plain name for the rest.
+        label = (
+            "".join(a["name"] for a in trail if a["kind"] in ("building", "unit", "household"))
+            if node["kind"] == NodeKind.household.value
+            else node["name"]
+        )
         return Template(
             "roster/node.html",
             context={
                 "node": node,
-                "trail": await service.ancestors(node),
+                "label": label,
+                "trail": trail,
                 "children": await service.children(node_id),
                 "child_kind": child_kind,
                 "residents": residents,

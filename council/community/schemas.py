@@ -70,6 +70,7 @@ class ResidentOut(msgspec.Struct):
     household: str
     is_representative: bool
     active: bool
+    place: str = ""
 
 
 class ResidentPage(msgspec.Struct):

@@ -190,6 +190,10 @@ def _resident_out(row: dict[str, Any]) -> dict[str, Any]:
         "phone": row["phone"],
         "household_id": row["household"],
         "household": row.get("household.name", ""),
+        "place": "".join(
+            row.get(key, "") or ""
+            for key in ("household.parent.parent.name", "household.parent.name", "household.name")
+        ),
         "household_path": row.get("household.path", ""),
         "is_representative": row["is_representative"],
         "active": row["active"],

@@ -10,7 +10,7 @@ class Notification(Table, tablename="notification"):
 
     id = Serial(primary_key=True)
     # Indexed together with read_at and id in raw SQL (see migration 0003).
-    user = ForeignKey(User, on_delete=OnDelete.restrict)
+    user = ForeignKey(User, null=False, on_delete=OnDelete.restrict)
     kind = Varchar(length=32)
     title = Varchar(length=200)
     body = Text(default="")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.bench import argon, load, weblogin
+from tests.bench import argon, cpu, load, weblogin
 from tests.bench.server import ROOT, Scratch, Server, postgres_admin_url, postgres_problem
 from tests.bench.stats import ms, table
 
@@ -27,6 +27,7 @@ class Run:
     endpoint: str
     figures: load.LoadFigures | None = None
     failure: str = ""
+    cpu: cpu.Usage | None = None
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,7 +62,7 @@ def git_commit() -> str:
 def community_path(base: str, cookies: dict[str, str]) -> str:
     """The demo community's page: /roster/ redirects there when there is one community."""
     response = httpx.get(f"{base}/roster/", cookies=cookies, follow_redirects=False, timeout=30)
-    location = response.headers.get("location", "")
+    location = str(response.headers.get("location", ""))
     if response.status_code not in (302, 303) or "/roster/nodes/" not in location:
         raise RuntimeError(f"GET /roster/ answered {response.status_code} {location!r}; expected a redirect")
     return location
@@ -116,7 +117,7 @@ def bench_database(
         server.start()
         store = "Redis" if os.environ.get("COUNCIL_REDIS_URL") else "files in COUNCIL_DATA_DIR"
         print(
-            f"  server: council serve --workers {args.workers} on {server.base} (pid {server.process.pid}"
+            f"  server: council serve --workers {args.workers} on {server.base} (pid {server.process.pid if server.process else '?'}"
             f"; sessions in {store}; up in {time.monotonic() - started:.1f} s)",
             flush=True,
         )
@@ -147,6 +148,8 @@ def bench_database(
             runs.append(run)
             try:
                 print(f"  {name}: check {check(server.base, path, headers, kind_of)}", flush=True)
+                pgid = server.process.pid if server.process else 0
+                before = cpu.snapshot(pgid)
                 figures_ = load.run(
                     f"{server.base}{path}",
                     headers,
@@ -160,6 +163,7 @@ def bench_database(
                 print(f"    failed: {exc}", flush=True)
                 continue
             run.figures = figures_
+            run.cpu = cpu.usage(before, cpu.snapshot(pgid))
             # wrk stops with requests still queued in the server: let them finish, so the next
             # figures (and the stop) do not overlap them.
             time.sleep(2)
@@ -169,9 +173,18 @@ def bench_database(
                 f"p99 {ms(figures_.p99)}, max {ms(figures_.max)}; errors {describe_errors(figures_)}",
                 flush=True,
             )
+            if run.cpu is not None:
+                print(
+                    f"    CPU in use, in cores: server {run.cpu.server_cores:.2f}, PostgreSQL "
+                    f"{run.cpu.database_cores:.2f}, bench and load generator "
+                    f"{run.cpu.bench_cores:.2f}, other processes {run.cpu.other_cores:.2f} "
+                    f"(of {os.cpu_count()})",
+                    flush=True,
+                )
     except Exception as exc:  # noqa: BLE001 - one database failing must not hide the other
         print(f"  FAILED: {exc}")
-        traceback.print_exc(limit=3)
+        if not isinstance(exc, RuntimeError):  # the benchmark's own errors say enough
+            traceback.print_exc(limit=3)
         notes.append(
             f"{label}: failed: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc!r}"
         )
@@ -199,7 +212,7 @@ def main() -> int:
     tool_text = (
         f"{load.wrk_version()} -t{args.wrk_threads}"
         if tool == "wrk"
-        else "Python asyncio+httpx fallback (wrk not installed)"
+        else "Python asyncio+httpx fallback" + ("" if load.wrk_path() else " (wrk not installed)")
     )
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
@@ -280,13 +293,33 @@ def main() -> int:
     load_rows: list[list[object]] = []
     for run in runs:
         if run.figures is None:
-            load_rows.append([run.database, run.endpoint, "failed", "", "", "", run.failure])
+            load_rows.append([run.database, run.endpoint, "failed", "", "", "", run.failure, ""])
             continue
         f = run.figures
-        load_rows.append(
-            [run.database, run.endpoint, f"{f.rps:.1f}", ms(f.p50), ms(f.p95), ms(f.p99), describe_errors(f)]
+        used = (
+            f"{run.cpu.server_cores:.1f} / {run.cpu.database_cores:.1f} / {run.cpu.other_cores:.1f}"
+            if run.cpu
+            else "—"
         )
-    print(table(["database", "request", "req/s", "p50", "p95", "p99", "errors"], load_rows))
+        load_rows.append(
+            [
+                run.database,
+                run.endpoint,
+                f"{f.rps:.1f}",
+                ms(f.p50),
+                ms(f.p95),
+                ms(f.p99),
+                describe_errors(f),
+                used,
+            ]
+        )
+    headers = ["database", "request", "req/s", "p50", "p95", "p99", "errors", "cores: server / PG / others"]
+    print(table(headers, load_rows))
+    print(
+        f"\n(cores: CPU used during the row by the server's processes, by PostgreSQL, and by all other "
+        f"processes outside this benchmark, of {os.cpu_count()}; more than ~0.2 for others means a "
+        "shared, noisy machine and lower figures)"
+    )
     if notes:
         print()
         for note in notes:

@@ -158,7 +158,11 @@ class Server:
         with httpx.Client(timeout=2) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"the server exited ({self.process.returncode}):\n{self.log_tail()}")
+                    problems = summarize_errors(self.log_text())
+                    why = problems[0] if problems else "see its log below"
+                    raise RuntimeError(
+                        f"the server exited ({self.process.returncode}): {why}\n{self.log_tail()}"
+                    )
                 try:
                     if client.get(f"{self.base}/healthz").status_code == 200:
                         break

@@ -37,9 +37,11 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PASSWORD = "council-demo"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-# As a resident's phone would be set: the browser's own widgets then speak Chinese too.
+# Language and clock as on a resident's phone (headless Chromium's own widgets, such as the
+# file picker's "Choose File", stay English whatever the locale).
 LOCALE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 STARTUP_SECONDS = 60
+MAX_SHOT = 3000  # pixels: screenshots of long pages stop there
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -141,8 +143,10 @@ def server() -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: while Playwright's sync API is open, its event loop counts as
+    # running, and the async tests collected after tests/e2e (tests/test_*.py) could not start theirs.
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set COUNCIL_CHROMIUM)"
         if IN_CI:
@@ -209,7 +213,8 @@ _LAYOUT_JS = """() => {
     if (r.width && r.height < 40 && small.length < 8) small.push(name(el) + ' ' + Math.round(r.height) + 'px '
       + (el.innerText || el.value || '').trim().slice(0, 12));
   }
-  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, overflowing: wide,
+  return {scrollWidth: doc.scrollWidth, scrollHeight: doc.scrollHeight, clientWidth: doc.clientWidth,
+          overflowing: wide,
           small_targets: small, lang: doc.lang, title: document.title};
 }"""
 
@@ -236,8 +241,16 @@ def shoot(layout_report: dict[str, Any]) -> Callable[[Any, str], None]:
         try:
             for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
                 page.set_viewport_size(size)
-                page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-                layout_report[f"{name}-{label}"] = page.evaluate(_LAYOUT_JS)
+                layout = page.evaluate(_LAYOUT_JS)
+                layout_report[f"{name}-{label}"] = layout
+                # The whole page, but not all fifty rows of a long list: that costs seconds.
+                clip = {
+                    "x": 0,
+                    "y": 0,
+                    "width": layout["scrollWidth"],
+                    "height": min(layout["scrollHeight"], MAX_SHOT),
+                }
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True, clip=clip)
         finally:
             page.set_viewport_size(original)
 

@@ -225,10 +225,6 @@ def test_screenshots_of_staff_pages(new_page: NewPage, shoot: Shoot) -> None:
     assert page.locator("#current_password").count() == 1
     shoot(page, "account")
 
-    response = page.goto("/roster/residents/1")
-    assert response is not None and response.ok
-    shoot(page, "roster-resident-demo")
-
     page.goto("/users?q=nobody-has-this-name")
     assert page.locator("main .empty").count() == 1
     shoot(page, "users-search-empty")

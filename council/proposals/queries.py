@@ -1,0 +1,184 @@
+"""Finding proposals (filters, sort, Chinese substring search) and reading a matter's dossier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from council.accounts.principal import Principal
+from council.accounts.tables import User
+from council.audit.tables import AuditEntry
+from council.community.tables import Node
+from council.errors import Invalid
+from council.i18n import N_
+from council.proposals.service import visible_row
+from council.proposals.tables import (
+    PUBLIC_STATUSES,
+    Comment,
+    Cosign,
+    Order,
+    OrderNote,
+    Proposal,
+    ProposalPhoto,
+)
+
+SORTS = {
+    "newest": (Proposal.id, False),
+    "oldest": (Proposal.id, True),
+    "cosigns": (Proposal.cosign_count, False),
+    "due": (Proposal.response_due_at, True),
+}
+LIST_COLUMNS = (
+    Proposal.id,
+    Proposal.title,
+    Proposal.kind,
+    Proposal.category,
+    Proposal.status,
+    Proposal.scope,
+    Proposal.scope.name,
+    Proposal.cosign_count,
+    Proposal.threshold,
+    Proposal.submitted_at,
+    Proposal.response_due_at,
+    Proposal.proposer,
+)
+
+
+def _literal(text: str) -> str:
+    """LIKE wildcards typed by a user are dropped rather than matched as wildcards."""
+    return text.replace("%", "").replace("_", "")
+
+
+async def find(
+    principal: Principal | None,
+    *,
+    q: str = "",
+    status: str | None = None,
+    kind: str | None = None,
+    category: str | None = None,
+    scope_id: int | None = None,
+    mine: bool = False,
+    sort: str = "newest",
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    """Chinese has no spaces between words, so search is a substring match on the
+    lower-cased title and description (a trigram index serves it on PostgreSQL)."""
+    if sort not in SORTS:
+        raise Invalid(N_("Unknown sort order {sort}."), sort=sort)
+    condition: Any = Proposal.status.is_in(list(PUBLIC_STATUSES))
+    if mine and principal is not None:
+        condition = Proposal.proposer == principal.id
+    if status:
+        condition &= Proposal.status == status
+    if kind:
+        condition &= Proposal.kind == kind
+    if category:
+        condition &= Proposal.category == category
+    if scope_id is not None:
+        scope = await Node.select(Node.path).where(Node.id == scope_id).first()
+        if scope is None:
+            raise Invalid(N_("No place with id {id}."), id=scope_id)
+        condition &= Proposal.scope_path.like(f"{scope['path']}%")
+    for word in q.lower().split()[:5]:
+        if _literal(word):
+            condition &= Proposal.search_text.like(f"%{_literal(word)}%")
+    column, ascending = SORTS[sort]
+    rows = (
+        await Proposal.select(*LIST_COLUMNS)
+        .where(condition)
+        .order_by(column, ascending=ascending)
+        .order_by(Proposal.id, ascending=False)
+        .offset(offset)
+        .limit(limit)
+    )
+    total = await Proposal.count().where(condition)
+    return rows, total
+
+
+async def dossier(principal: Principal | None, proposal_id: int) -> dict[str, Any]:
+    """Everything about a matter so far, in order, with the audit entries behind it."""
+    row = await visible_row(principal, proposal_id)
+    scope = await Node.select(Node.name, Node.path).where(Node.id == row["scope"]).first()
+    proposer = await User.select(User.display_name).where(User.id == row["proposer"]).first()
+    cosigns = (
+        await Cosign.select(
+            Cosign.id,
+            Cosign.user,
+            Cosign.show_name,
+            Cosign.created_at,
+            Cosign.resident.name,
+            Cosign.household.path,
+        )
+        .where((Cosign.proposal == proposal_id) & Cosign.withdrawn_at.is_null())
+        .order_by(Cosign.id)
+    )
+    unit_names = await _unit_names([c["household.path"] for c in cosigns])
+    for cosign in cosigns:
+        cosign["label"] = unit_names.get(cosign["household.path"], "")
+    comments = (
+        await Comment.select(*Comment.all_columns(), Comment.author.display_name)
+        .where(Comment.proposal == proposal_id)
+        .order_by(Comment.id)
+    )
+    for comment in comments:
+        if comment["hidden_at"] is not None:
+            comment["body"] = ""
+    order = (
+        await Order.select(*Order.all_columns(), Order.assignee.display_name)
+        .where(Order.proposal == proposal_id)
+        .first()
+    )
+    notes = []
+    if order:
+        notes = (
+            await OrderNote.select(*OrderNote.all_columns(), OrderNote.author.display_name)
+            .where(OrderNote.order == order["id"])
+            .order_by(OrderNote.id)
+        )
+    merged_from = await Proposal.select(Proposal.id, Proposal.title).where(
+        Proposal.merged_into == proposal_id
+    )
+    photos = (
+        await ProposalPhoto.select()
+        .where(ProposalPhoto.proposal == proposal_id)
+        .order_by(ProposalPhoto.position)
+    )
+    entries = (
+        await AuditEntry.select(
+            AuditEntry.seq,
+            AuditEntry.at,
+            AuditEntry.actor_name,
+            AuditEntry.action,
+            AuditEntry.hash,
+        )
+        .where((AuditEntry.subject_type == "proposal") & (AuditEntry.subject_id == str(proposal_id)))
+        .order_by(AuditEntry.seq)
+    )
+    return {
+        "proposal": row,
+        "scope_name": scope["name"] if scope else "",
+        "proposer_name": proposer["display_name"] if proposer else "",
+        "cosigns": cosigns,
+        "my_cosign": principal is not None and any(c["user"] == principal.id for c in cosigns),
+        "comments": comments,
+        "order": order,
+        "notes": notes,
+        "merged_from": merged_from,
+        "photos": photos,
+        "timeline": entries,
+    }
+
+
+async def _unit_names(paths: list[str]) -> dict[str, str]:
+    """ "3栋 2单元" for each household path: co-signers are shown by unit, not by name."""
+    ids = {int(p) for path in paths for p in path.strip("/").split("/")[2:4] if p}
+    names = (
+        {n["id"]: n["name"] for n in await Node.select(Node.id, Node.name).where(Node.id.is_in(list(ids)))}
+        if ids
+        else {}
+    )
+    out = {}
+    for path in paths:
+        parts = [int(p) for p in path.strip("/").split("/")]
+        out[path] = " ".join(names.get(i, "") for i in parts[2:4])
+    return out

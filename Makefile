@@ -39,7 +39,8 @@ lint:
 typecheck:
 	@.venv/bin/mypy --strict council
 
-bench: setup-test
+bench:
+	@scripts/bootstrap.sh bench
 	@.venv/bin/python -m tests.bench
 
 messages:

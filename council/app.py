@@ -18,7 +18,6 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
-from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
@@ -28,7 +27,7 @@ from council.accounts import routes as account_routes
 from council.audit import routes as audit_routes
 from council.community import pages as roster_pages
 from council.community import routes as roster_routes
-from council.db import engine
+from council.db import PooledSQLiteEngine, engine
 from council.errors import EXCEPTION_HANDLERS
 from council.home import HomeController, health
 from council.middleware import TokenAwareCSRFMiddleware, auth_middleware
@@ -51,9 +50,11 @@ def _stores(settings: Settings) -> dict[str, Store]:
         }
     sessions = settings.data_dir / "sessions"
     sessions.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "limits").mkdir(parents=True, exist_ok=True)
     return {
         "sessions": FileStore(sessions, create_directories=True),
-        "limits": MemoryStore(),
+        # Files, not process memory: every worker on this machine counts the same attempts.
+        "limits": FileStore(settings.data_dir / "limits", create_directories=True),
     }
 
 
@@ -84,13 +85,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def start_pool() -> None:
         db: Any = engine()
-        if not settings.is_sqlite and settings.db_pool_size > 0:
+        if settings.db_pool_size <= 0:
+            return
+        if isinstance(db, PooledSQLiteEngine):
+            db.pool_size = settings.db_pool_size
+        else:
             await db.start_connection_pool(max_size=settings.db_pool_size)
 
     async def close_pool() -> None:
+        # PostgreSQL's pool is left to the process exit: closing it here fails the
+        # requests the server is still finishing.
         db: Any = engine()
-        if not settings.is_sqlite and getattr(db, "pool", None) is not None:
-            await db.close_connection_pool()
+        if isinstance(db, PooledSQLiteEngine):
+            await db.close_pool()
 
     outbox = OutboxWorker(settings)
 

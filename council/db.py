@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -19,11 +21,58 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection (and a thread) for every query outside a
+    transaction. When a pool size is set (by a serving process), queries outside
+    transactions reuse a few open connections instead; transactions keep their own.
+
+    The pool belongs to one event loop; with no pool size it behaves as Piccolo's engine.
+    """
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(path=path, **kwargs)
+        self.pool_size = 0
+        self._pools: dict[int, asyncio.Queue[aiosqlite.Connection]] = {}
+
+    async def _pooled(self) -> asyncio.Queue[aiosqlite.Connection]:
+        key = id(asyncio.get_running_loop())
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = asyncio.Queue()
+            for _ in range(self.pool_size):
+                pool.put_nowait(await self.get_connection())
+            self._pools[key] = pool
+        return pool
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
+        if self.pool_size <= 0:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        pool = await self._pooled()
+        connection = await pool.get()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                return await cursor.fetchall()
+        finally:
+            pool.put_nowait(connection)
+
+    async def close_pool(self) -> None:
+        pool = self._pools.pop(id(asyncio.get_running_loop()), None)
+        while pool is not None and not pool.empty():
+            await pool.get_nowait().close()
+
+
 def make_engine(url: str) -> Engine[Any]:
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+        return PooledSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url})
     raise SystemExit(f"COUNCIL_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")

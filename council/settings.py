@@ -60,7 +60,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
     secure_cookies: bool = False
-    db_pool_size: int = 10
+    db_pool_size: int = 8
     default_locale: str = "zh_Hans"
     timezone: str = "Asia/Shanghai"
     session_max_age: int = 8 * 3600
@@ -102,7 +102,7 @@ class Settings:
             base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             debug=_env_bool("DEBUG", False),
             secure_cookies=_env_bool("SECURE_COOKIES", False),
-            db_pool_size=_env_int("DB_POOL_SIZE", 10),
+            db_pool_size=_env_int("DB_POOL_SIZE", 8),
             default_locale=_env("DEFAULT_LOCALE", "zh_Hans"),
             timezone=_env("TIMEZONE", "Asia/Shanghai"),
             session_max_age=_env_int("SESSION_MAX_AGE", 8 * 3600),

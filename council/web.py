@@ -90,5 +90,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return default
 
 
+def flash(request: Request[Any, Any, Any], message: str) -> None:
+    """A one-time "done" message (an English message id) shown on the next page."""
+    data = dict(request.session or {}) if request.scope.get("session") else {}
+    data["flash"] = message
+    request.set_session(data)
+
+
 def redirect(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from council.accounts.tables import Role
 from council.audit.service import verify_chain
 from council.community.tables import Resident
@@ -49,3 +51,32 @@ async def test_concurrent_duplicate_codes_admit_exactly_one(live_client: Any, se
     assert set(statuses) <= {201, 409}
     assert await Resident.count().where(Resident.code == "SAME") == 1
     assert (await verify_chain()).ok
+
+
+async def test_pooled_sqlite_connections_serve_concurrent_requests(live_client: Any, settings: Any) -> None:
+    from council.db import PooledSQLiteEngine, engine
+
+    db = engine()
+    if not isinstance(db, PooledSQLiteEngine):
+        pytest.skip("the connection pool of SQLite only")
+    c = await make_community()
+    await make_user(settings, "staff", [(Role.staff, c.community["id"])])
+    db.pool_size = 3
+    try:
+        await login(live_client, "staff")
+        live_client.headers["x-csrftoken"] = live_client.cookies.get("council_csrf")
+
+        async def read_and_write(i: int) -> tuple[int, int]:
+            write = await live_client.post(
+                "/api/v1/residents",
+                json={"code": f"P{i:03d}", "name": f"池{i}", "household_id": c.households[i % 4]["id"]},
+            )
+            read = await live_client.get(f"/api/v1/residents?scope={c.community['id']}&limit=5")
+            return write.status_code, read.status_code
+
+        results = await asyncio.gather(*(read_and_write(i) for i in range(30)))
+        assert results == [(201, 200)] * 30
+        assert await Resident.count().where(Resident.code.like("P%")) == 30
+    finally:
+        await db.close_pool()
+        db.pool_size = 0

@@ -20,12 +20,14 @@ from council.accounts.schemas import (
 )
 from council.accounts.tables import Role
 from council.community import service as roster
+from council.community.tables import NodeKind
 from council.errors import DomainError, Invalid
 from council.i18n import N_
 from council.web import (
     Paging,
     convert,
     drop_empty,
+    flash,
     form_data,
     redirect,
     require_principal,
@@ -128,6 +130,7 @@ class AccountPages(Controller):
     @post("/tokens/{token_id:int}/revoke")
     async def revoke_token(self, request: Request[Any, Any, Any], token_id: int) -> Redirect:
         await service.revoke_token(require_principal(request), token_id)
+        flash(request, N_("Saved."))
         return redirect("/account")
 
 
@@ -191,6 +194,9 @@ class UserPages(Controller):
                 "roles": list(Role),
                 "grants": principal.scopes(Role.staff),
                 "communities": communities,
+                "places": await roster.place_choices(
+                    kinds=(NodeKind.community, NodeKind.grid, NodeKind.building, NodeKind.unit)
+                ),
             },
         )
 
@@ -198,18 +204,21 @@ class UserPages(Controller):
     async def update(self, request: Request[Any, Any, Any], user_id: int) -> Redirect:
         body = convert(await form_data(request), UserUpdateIn, from_form=True)
         await service.update_user(require_principal(request), user_id, body.display_name, body.email)
+        flash(request, N_("Saved."))
         return redirect(f"/users/{user_id}")
 
     @post("/{user_id:int}/roles")
     async def assign_role(self, request: Request[Any, Any, Any], user_id: int) -> Redirect:
         body = convert(await form_data(request), RoleIn, from_form=True)
         await service.assign_role(require_principal(request), user_id, body.role, body.node_id)
+        flash(request, N_("Saved."))
         return redirect(f"/users/{user_id}")
 
     @post("/{user_id:int}/roles/revoke")
     async def revoke_role(self, request: Request[Any, Any, Any], user_id: int) -> Redirect:
         body = convert(await form_data(request), RoleIn, from_form=True)
         await service.revoke_role(require_principal(request), user_id, body.role, body.node_id)
+        flash(request, N_("Saved."))
         return redirect(f"/users/{user_id}")
 
     @post("/{user_id:int}/reset-password")
@@ -245,6 +254,7 @@ class UserPages(Controller):
     async def set_active(self, request: Request[Any, Any, Any], user_id: int) -> Redirect:
         data = await form_data(request, "active")
         await service.set_active(require_principal(request), user_id, bool(data["active"]))
+        flash(request, N_("Saved."))
         return redirect(f"/users/{user_id}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -71,7 +72,8 @@ async def authenticate(settings: Settings, username: str, password: str) -> Prin
     user = await User.objects().where(User.username == username.strip()).first()
     if user is None or not user.active:
         # Same work as a real check, so timing does not reveal which usernames exist.
-        passwords.verify_password(
+        await asyncio.to_thread(
+            passwords.verify_password,
             settings,
             _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
             password,
@@ -84,7 +86,7 @@ async def authenticate(settings: Settings, username: str, password: str) -> Prin
             N_("Too many failed attempts. Try again in {minutes} minutes or ask the staff."),
             minutes=minutes,
         )
-    if not passwords.verify_password(settings, user.password_hash, password):
+    if not await asyncio.to_thread(passwords.verify_password, settings, user.password_hash, password):
         failures = user.failed_logins + 1
         locked_until = None
         if failures >= settings.login_max_failures:
@@ -108,7 +110,7 @@ async def authenticate(settings: Settings, username: str, password: str) -> Prin
     }
     rehashed = passwords.needs_rehash(settings, user.password_hash)
     if rehashed:
-        changes[User.password_hash] = passwords.hash_password(settings, password)
+        changes[User.password_hash] = await asyncio.to_thread(passwords.hash_password, settings, password)
     async with write_transaction():
         await User.update(changes).where(User.id == user.id)
         await audit.record(Actor(user.id, user.username), "login", "user", user.id, {"rehashed": rehashed})
@@ -203,13 +205,14 @@ async def create_user_with_password(
     if await User.exists().where(User.username == username):
         raise Conflict(N_("The username {username} is taken."), username=username)
     now = _now()
+    password_hash = await asyncio.to_thread(passwords.hash_password, settings, password)
     async with write_transaction():
         user = User(
             username=username,
             display_name=display_name,
             email=email,
             resident=resident_id,
-            password_hash=passwords.hash_password(settings, password),
+            password_hash=password_hash,
             created_at=now,
         )
         await user.save()
@@ -323,7 +326,7 @@ async def find_invitation(token: str) -> tuple[Invitation, User]:
 async def accept_invitation(settings: Settings, token: str, password: str) -> Principal:
     _check_password_rules(password)
     invitation, user = await find_invitation(token)
-    new_hash = passwords.hash_password(settings, password)
+    new_hash = await asyncio.to_thread(passwords.hash_password, settings, password)
     async with write_transaction():
         updated = (
             await Invitation.update({Invitation.used_at: _now()})
@@ -356,10 +359,10 @@ def _check_password_rules(password: str) -> None:
 async def change_password(settings: Settings, principal: Principal, current: str, new: str) -> str:
     """Returns the new session epoch."""
     user = await _user(principal.id)
-    if not passwords.verify_password(settings, user.password_hash, current):
+    if not await asyncio.to_thread(passwords.verify_password, settings, user.password_hash, current):
         raise Invalid(N_("The current password is wrong."))
     _check_password_rules(new)
-    new_hash = passwords.hash_password(settings, new)
+    new_hash = await asyncio.to_thread(passwords.hash_password, settings, new)
     async with write_transaction():
         await User.update({User.password_hash: new_hash}).where(User.id == user.id)
         await audit.record(principal.actor, "change_password", "user", user.id)

@@ -15,7 +15,7 @@ from council.community.schemas import NodeIn, NodeMoveIn, NodeRenameIn, Resident
 from council.community.tables import CHILD_KIND, NodeKind
 from council.errors import Invalid
 from council.i18n import N_
-from council.web import Paging, convert, drop_empty, form_data, redirect, require_principal
+from council.web import Paging, convert, drop_empty, flash, form_data, redirect, require_principal
 
 
 class RosterPages(Controller):
@@ -80,24 +80,28 @@ class RosterPages(Controller):
         row = await service.add_node(
             require_principal(request), name=body.name, kind=body.kind, parent_id=body.parent_id
         )
+        flash(request, N_("Added."))
         return redirect(f"/roster/nodes/{row['parent'] or row['id']}")
 
     @post("/nodes/{node_id:int}/rename")
     async def rename_node(self, request: Request[Any, Any, Any], node_id: int) -> Redirect:
         body = convert(await form_data(request), NodeRenameIn, from_form=True)
         await service.rename_node(require_principal(request), node_id, body.name)
+        flash(request, N_("Saved."))
         return redirect(f"/roster/nodes/{node_id}")
 
     @post("/nodes/{node_id:int}/move")
     async def move_node(self, request: Request[Any, Any, Any], node_id: int) -> Redirect:
         body = convert(await form_data(request), NodeMoveIn, from_form=True)
         await service.move_node(require_principal(request), node_id, body.parent_id)
+        flash(request, N_("Moved."))
         return redirect(f"/roster/nodes/{node_id}")
 
     @post("/nodes/{node_id:int}/active")
     async def set_node_active(self, request: Request[Any, Any, Any], node_id: int) -> Redirect:
         data = await form_data(request, "active")
         await service.set_node_active(require_principal(request), node_id, bool(data["active"]))
+        flash(request, N_("Saved."))
         return redirect(f"/roster/nodes/{node_id}")
 
     @get("/residents/{resident_id:int}")
@@ -105,11 +109,15 @@ class RosterPages(Controller):
         resident = await service.get_resident(resident_id)
         service.require_scope(require_principal(request), resident["household_path"])
         account = await User.select(User.id, User.username).where(User.resident == resident_id).first()
+        community_path = "/" + resident["household_path"].strip("/").split("/")[0] + "/"
+        households = await service.place_choices(kinds=(NodeKind.household,), under=community_path)
+        households.sort(key=lambda h: h["label"])
         return Template(
             "roster/resident.html",
             context={
                 "resident": resident,
                 "account": account,
+                "households": households,
                 "label": await service.household_label(resident["household_id"]),
             },
         )
@@ -126,6 +134,7 @@ class RosterPages(Controller):
             phone=body.phone,
             is_representative=body.is_representative,
         )
+        flash(request, N_("The resident has been added."))
         return redirect(f"/roster/residents/{row['id']}")
 
     @post("/residents/{resident_id:int}")
@@ -138,6 +147,7 @@ class RosterPages(Controller):
             phone=body.phone,
             is_representative=body.is_representative,
         )
+        flash(request, N_("Saved."))
         return redirect(f"/roster/residents/{resident_id}")
 
     @post("/residents/{resident_id:int}/move")
@@ -148,12 +158,14 @@ class RosterPages(Controller):
         except ValueError:
             raise Invalid(N_("Choose the household by its number (id).")) from None
         await service.move_resident(require_principal(request), resident_id, household_id)
+        flash(request, N_("Moved."))
         return redirect(f"/roster/residents/{resident_id}")
 
     @post("/residents/{resident_id:int}/active")
     async def set_resident_active(self, request: Request[Any, Any, Any], resident_id: int) -> Redirect:
         data = await form_data(request, "active")
         await service.set_resident_active(require_principal(request), resident_id, bool(data["active"]))
+        flash(request, N_("Saved."))
         return redirect(f"/roster/residents/{resident_id}")
 
     @get("/import")

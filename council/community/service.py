@@ -211,6 +211,27 @@ async def get_resident(resident_id: int) -> dict[str, Any]:
     return _resident_out(row)
 
 
+async def place_choices(*, kinds: tuple[NodeKind, ...], under: str = "/") -> list[dict[str, Any]]:
+    """Places to pick from a list, labelled with their full name ("第一网格 1栋 2单元 301")."""
+    rows = await Node.select(Node.id, Node.name, Node.kind, Node.path, Node.active).where(
+        Node.path.like(f"{under}%")
+    )
+    names = {row["id"]: row["name"] for row in rows}
+    out = []
+    for row in rows:
+        if row["kind"] not in [k.value for k in kinds] or not row["active"]:
+            continue
+        ids = [int(part) for part in row["path"].strip("/").split("/")]
+        parts = [names.get(i, "") for i in (ids[1:] if len(ids) > 1 else ids)]
+        out.append({"id": row["id"], "kind": row["kind"], "label": " ".join(parts), "path": row["path"]})
+
+    def natural(text: str) -> list[Any]:
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+    out.sort(key=lambda item: (item["path"].count("/"), natural(item["label"])))
+    return out
+
+
 async def household_label(household_id: int) -> str:
     """ "1网格 3栋 2单元 301" for a household."""
     node = await get_node(household_id)

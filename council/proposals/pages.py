@@ -19,10 +19,15 @@ from council.errors import Invalid, NotFound
 from council.i18n import N_
 from council.proposals import orders, photos, queries, service, triage
 from council.proposals.schemas import ProposalIn
-from council.proposals.tables import CATEGORY_TERMS, KIND_TERMS, STATUS_TERMS
-from council.web import Paging, convert, form_data, redirect, require_principal, settings_of
+from council.proposals.tables import CATEGORY_TERMS, KIND_TERMS, ORDER_STATUS_TERMS, STATUS_TERMS
+from council.web import Paging, convert, flash, form_data, redirect, require_principal, settings_of
 
-TERMS = {"categories": CATEGORY_TERMS, "kinds": KIND_TERMS, "statuses": STATUS_TERMS}
+TERMS = {
+    "categories": CATEGORY_TERMS,
+    "kinds": KIND_TERMS,
+    "statuses": STATUS_TERMS,
+    "order_statuses": ORDER_STATUS_TERMS,
+}
 
 
 def _int(data: dict[str, Any], key: str) -> int:
@@ -142,6 +147,7 @@ class MatterPages(Controller):
             await photos.add_photo(principal, new_id, item, settings_of(request).data_dir)
         if body.submit:
             await service.submit(principal, new_id)
+        flash(request, N_("Your proposal has been saved."))
         return redirect(f"/matters/{new_id}")
 
     @get("/{proposal_id:int}", opt={"public": True})
@@ -170,12 +176,14 @@ class MatterPages(Controller):
         action, checkboxes = ACTIONS[verb]
         data = await form_data(request, *checkboxes)
         await action(require_principal(request), proposal_id, data)
+        flash(request, N_("Done."))
         return redirect(f"/matters/{proposal_id}")
 
     @post("/comments/{comment_id:int}/hide", guards=[requires_login])
     async def hide(self, request: Request[Any, Any, Any], comment_id: int) -> Redirect:
         data = await form_data(request)
         await service.hide_comment(require_principal(request), comment_id, str(data.get("reason", ""))[:200])
+        flash(request, N_("Saved."))
         return redirect(safe_back(request))
 
     @get("/overdue", guards=[requires_login])
@@ -210,7 +218,11 @@ class OrderPages(Controller):
     async def mine(self, request: Request[Any, Any, Any]) -> Template:
         return Template(
             "proposals/orders.html",
-            context={"rows": await orders.my_orders(require_principal(request)), "now": datetime.now(UTC)},
+            context={
+                "rows": await orders.my_orders(require_principal(request)),
+                "now": datetime.now(UTC),
+                **TERMS,
+            },
         )
 
     @get("/ledger")

@@ -257,9 +257,17 @@ async def list_residents(
             | Resident.phone.like(f"%{query}%")
         )
     rows = (
-        await Resident.select(*Resident.all_columns(), Resident.household.name, Resident.household.path)
+        await Resident.select(
+            *Resident.all_columns(),
+            Resident.household.name,
+            Resident.household.path,
+            Resident.household.parent.name,
+            Resident.household.parent.parent.name,
+        )
         .where(condition)
-        .order_by(Resident.household.path)
+        .order_by(Resident.household.parent.parent.name)
+        .order_by(Resident.household.parent.name)
+        .order_by(Resident.household.name)
         .order_by(Resident.id)
         .offset(offset)
         .limit(limit)

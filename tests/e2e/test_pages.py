@@ -288,3 +288,47 @@ def test_import_shows_every_problem_of_a_bad_file(new_page: NewPage, shoot: Shoo
     text = report.inner_text()
     assert "99栋" in text and "E2EDUP2" in text
     shoot(page, "import-errors")
+
+
+def test_a_resident_cosigns_and_a_member_reads_the_ledger(new_page: NewPage, shoot: Shoot) -> None:
+    page = new_page()
+    page.goto("/matters")
+    assert "小区停车位严重不足" in page.inner_text("main")
+    shoot(page, "matters-public")
+    page.fill("#q", "停车")
+    with page.expect_navigation():
+        page.locator("main form.filters button[type=submit]").click()
+    titles = page.locator("main .cards h2").all_inner_texts()
+    assert titles and all("停车" in t for t in titles)
+
+    log_in(page, "resident5")
+    page.goto("/matters?q=老年食堂")
+    with page.expect_navigation():
+        page.locator("main .cards h2 a").first.click()
+    assert "建一个老年食堂" in page.inner_text("main h1")
+    shoot(page, "matter-collecting")
+    before = page.inner_text("main h2:has-text('联名')")
+    with page.expect_navigation():
+        page.locator("main form[action$='/cosign'] button").click()
+    assert page.locator("main .notice[role=status]").count() == 1
+    assert page.inner_text("main h2:has-text('联名')") != before
+
+    response = page.goto("/matters/new")
+    assert response is not None and response.ok
+    shoot(page, "matter-new")
+
+    log_in(page, "member4")
+    page.goto("/matters?kind=small_wish&status=dispatched")
+    shoot(page, "matters-dispatched")
+    page.goto("/orders")
+    shoot(page, "orders")
+    page.goto("/orders/ledger")
+    assert "台账" in page.inner_text("main h1")
+    shoot(page, "ledger")
+    page.goto("/matters?q=楼道灯")
+    with page.expect_navigation():
+        page.locator("main .cards h2 a").first.click()
+    assert "★★★★★" in page.inner_text("main")
+    shoot(page, "matter-closed-out")
+    page.goto("/inbox")
+    shoot(page, "inbox")

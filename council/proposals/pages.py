@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -14,7 +15,8 @@ from litestar.response import Redirect, Template
 from council.accounts.guards import principal_of, requires_login, requires_role
 from council.accounts.principal import Principal
 from council.accounts.tables import Role, RoleAssignment, User
-from council.community.service import ancestors, get_node, roots
+from council.community.service import ancestors, get_node, place_choices, roots
+from council.community.tables import NodeKind
 from council.errors import Forbidden, Invalid, NotFound
 from council.i18n import N_
 from council.proposals import orders, photos, queries, service, triage
@@ -77,6 +79,7 @@ class MatterPages(Controller):
         status: str = "",
         kind: str = "",
         category: str = "",
+        scope: int | None = None,
         sort: str = "newest",
         mine: bool = False,
         offset: int = 0,
@@ -89,6 +92,7 @@ class MatterPages(Controller):
             status=status or None,
             kind=kind or None,
             category=category or None,
+            scope_id=scope,
             sort=sort,
             mine=mine,
             offset=page.offset,
@@ -100,9 +104,10 @@ class MatterPages(Controller):
             "kind": kind,
             "category": category,
             "sort": sort,
+            "scope": str(scope) if scope else "",
             "mine": "true" if mine else "",
         }
-        query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+        query = urlencode({k: v for k, v in filters.items() if v})
         return Template(
             "proposals/index.html",
             context={
@@ -111,6 +116,7 @@ class MatterPages(Controller):
                 "page": page,
                 "filters": filters,
                 "base": f"/matters?{query}",
+                "places": await place_choices(kinds=(NodeKind.community, NodeKind.grid, NodeKind.building)),
                 **TERMS,
             },
         )

@@ -227,3 +227,16 @@ async def test_hundred_concurrent_cosigns_count_exactly_and_qualify_once(
     assert await Cosign.count().where(Cosign.proposal == pid) == 100
     assert await AuditEntry.count().where(AuditEntry.action == "qualify") == 1
     assert (await verify_chain()).ok
+
+
+async def test_list_page_filters_by_place(client: Any, settings: Any) -> None:
+    w = await people(settings)
+    c = w["c"]
+    await as_user(client, "alice")
+    await propose(client, c.buildings[0]["id"], title="一栋的事")
+    await as_user(client, "carol")
+    await propose(client, c.buildings[1]["id"], title="二栋的事")
+    page = await client.get(f"/matters?scope={c.buildings[0]['id']}")
+    assert "一栋的事" in page.text and "二栋的事" not in page.text
+    both = await client.get(f"/matters?scope={c.community['id']}&q=的事")
+    assert "一栋的事" in both.text and "二栋的事" in both.text

@@ -79,7 +79,7 @@ class MatterPages(Controller):
         status: str = "",
         kind: str = "",
         category: str = "",
-        scope: int | None = None,
+        place: int | None = None,
         sort: str = "newest",
         mine: bool = False,
         offset: int = 0,
@@ -92,7 +92,7 @@ class MatterPages(Controller):
             status=status or None,
             kind=kind or None,
             category=category or None,
-            scope_id=scope,
+            scope_id=place,
             sort=sort,
             mine=mine,
             offset=page.offset,
@@ -104,7 +104,7 @@ class MatterPages(Controller):
             "kind": kind,
             "category": category,
             "sort": sort,
-            "scope": str(scope) if scope else "",
+            "place": str(place) if place else "",
             "mine": "true" if mine else "",
         }
         query = urlencode({k: v for k, v in filters.items() if v})

@@ -236,7 +236,7 @@ async def test_list_page_filters_by_place(client: Any, settings: Any) -> None:
     await propose(client, c.buildings[0]["id"], title="一栋的事")
     await as_user(client, "carol")
     await propose(client, c.buildings[1]["id"], title="二栋的事")
-    page = await client.get(f"/matters?scope={c.buildings[0]['id']}")
+    page = await client.get(f"/matters?place={c.buildings[0]['id']}")
     assert "一栋的事" in page.text and "二栋的事" not in page.text
-    both = await client.get(f"/matters?scope={c.community['id']}&q=的事")
+    both = await client.get(f"/matters?place={c.community['id']}&q=的事")
     assert "一栋的事" in both.text and "二栋的事" in both.text

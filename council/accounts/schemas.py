@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from council.accounts.tables import Role
+from council.structs import Strict
 
 Username = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -15,10 +16,6 @@ Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
 AnyPassword = Annotated[str, msgspec.Meta(max_length=128)]
 TokenName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-
-
-class Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
 
 
 class LoginIn(Strict):

@@ -7,15 +7,12 @@ from typing import Annotated
 import msgspec
 
 from council.community.tables import NodeKind
+from council.structs import Strict
 
 PlaceName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 ResidentCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]
 Phone = Annotated[str, msgspec.Meta(max_length=20)]
-
-
-class Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
 
 
 class NodeIn(Strict):

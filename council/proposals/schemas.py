@@ -8,14 +8,11 @@ from typing import Annotated
 import msgspec
 
 from council.proposals.tables import Category, ProposalKind
+from council.structs import Strict
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 Reason = Annotated[str, msgspec.Meta(max_length=1000)]
-
-
-class Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
 
 
 class ProposalIn(Strict):

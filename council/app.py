@@ -12,7 +12,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -40,6 +40,31 @@ from council.settings import PROJECT_ROOT, Settings
 
 STATIC_DIR = PROJECT_ROOT / "council" / "static"
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """A new session id at login and logout, so a session id planted before login
+    (session fixation) never becomes a logged-in session."""
+
+    def get_session_id(self, connection: Any) -> str:
+        state = connection.scope.setdefault("state", {})
+        if state.get("rotate_session"):
+            if "rotated_session_id" not in state:
+                old = connection.cookies.get(self.config.key)
+                state["rotated_session_id"] = self.generate_session_id()
+                state["stale_session_id"] = old
+            return str(state["rotated_session_id"])
+        return str(super().get_session_id(connection))
+
+    async def store_in_message(self, scope_session: Any, message: Any, connection: Any) -> None:
+        await super().store_in_message(scope_session, message, connection)
+        stale = connection.scope.get("state", {}).get("stale_session_id")
+        if stale:
+            await self.delete(stale, store=self.config.get_store_from_app(connection.scope["app"]))
+
+
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
 
 
 def _stores(settings: Settings) -> dict[str, Store]:
@@ -101,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     outbox = OutboxWorker(settings)
 
-    session = ServerSideSessionConfig(
+    session = RotatingSessionConfig(
         key="council_session",
         max_age=settings.session_max_age,
         secure=settings.secure_cookies,

@@ -97,5 +97,11 @@ def flash(request: Request[Any, Any, Any], message: str) -> None:
     request.set_session(data)
 
 
+def start_session(request: Request[Any, Any, Any], data: dict[str, Any]) -> None:
+    """Log in: fresh session data under a fresh session id."""
+    request.state.rotate_session = True
+    request.set_session(data)
+
+
 def redirect(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)

@@ -33,6 +33,7 @@ from council.web import (
     require_principal,
     safe_next,
     settings_of,
+    start_session,
 )
 
 
@@ -59,8 +60,7 @@ class SessionPages(Controller):
                 context={"next": target, "error": exc.detail(), "username": username},
                 status_code=exc.status_code,
             )
-        request.clear_session()
-        request.set_session({"uid": principal.id, "ep": await service.user_epoch(principal.id)})
+        start_session(request, {"uid": principal.id, "ep": await service.user_epoch(principal.id)})
         return redirect(target)
 
     @post("/logout")
@@ -82,8 +82,7 @@ class SessionPages(Controller):
         if data.password != data.password_again:
             raise Invalid(N_("The two passwords are not the same."))
         principal = await service.accept_invitation(settings_of(request), token, data.password)
-        request.clear_session()
-        request.set_session({"uid": principal.id, "ep": await service.user_epoch(principal.id)})
+        start_session(request, {"uid": principal.id, "ep": await service.user_epoch(principal.id)})
         return redirect("/account?welcome=1")
 
 

@@ -117,3 +117,18 @@ async def test_password_change_with_wrong_current_password_changes_nothing(
     )
     assert response.status_code == 400
     assert await AuditEntry.count() == before
+
+
+async def test_login_gives_a_new_session_id(client: Any, settings: Any) -> None:
+    """A session id planted before login (session fixation) is not the logged-in one."""
+    from litestar.testing import AsyncTestClient
+
+    await make_user(settings, "ivy", [])
+    planted = "a" * 64
+    client.cookies.set("council_session", planted, domain="testserver.local")
+    assert (await login(client, "ivy")).status_code == 303
+    assert client.cookies.get("council_session", domain="testserver.local") not in (None, planted)
+    assert (await client.get("/api/v1/me")).status_code == 200
+    async with AsyncTestClient(app=client.app, base_url="http://testserver.local") as attacker:
+        attacker.cookies.set("council_session", planted, domain="testserver.local")
+        assert (await attacker.get("/api/v1/me")).status_code == 401

@@ -315,6 +315,11 @@ def _check_row(
     return problems
 
 
+def _cell(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 async def export_residents(scope_id: int, include_inactive: bool = False) -> str:
     scope = await get_node(scope_id)
     nodes = {row["id"]: row for row in await Node.select(Node.id, Node.name, Node.kind, Node.path)}
@@ -338,7 +343,7 @@ async def export_residents(scope_id: int, include_inactive: bool = False) -> str
         writer.writerow(
             [
                 resident["code"],
-                resident["name"],
+                _cell(resident["name"]),
                 resident["phone"],
                 names.get("grid", ""),
                 names.get("building", ""),

@@ -158,3 +158,17 @@ async def test_cli_import_reports_and_imports(db: None, settings: Any, tmp_path:
     assert done.returncode == 0, done.stderr
     assert "Imported 1 residents" in done.stdout
     assert await Resident.exists().where(Resident.code == "R8001")
+
+
+async def test_export_defuses_spreadsheet_formulas(client: Any, settings: Any) -> None:
+    c = await _staff(client, settings)
+    made = await client.post(
+        "/api/v1/residents",
+        json={"code": "EVIL1", "name": '=HYPERLINK("http://x")', "household_id": c.households[0]["id"]},
+    )
+    assert made.status_code == 201
+    text = (await client.get(f"/api/v1/residents/export.csv?scope={c.community['id']}")).content.decode(
+        "utf-8-sig"
+    )
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["code"] == "EVIL1")
+    assert row["name"].startswith("'=")

@@ -7,6 +7,7 @@ import csv
 import io
 import random
 
+from council.accounts import login
 from council.accounts import service as accounts
 from council.accounts.principal import Grant, Principal
 from council.accounts.tables import Role, User
@@ -143,7 +144,7 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
         )
         logins.append((username, DEMO_PASSWORD, ", ".join(sorted({g[0].value for g in grants}))))
     staff_row = await User.select(User.id).where(User.username == "staff").first()
-    staff = await accounts.load_principal(staff_row["id"]) if staff_row else None
+    staff = await login.load_principal(staff_row["id"]) if staff_row else None
     assert staff is not None
     await proposals_demo.load(community, staff)
     return logins

@@ -8,7 +8,7 @@ from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from council.accounts import service as accounts
+from council.accounts import login, tokens
 from council.i18n import current_locale, pick_locale
 
 
@@ -52,12 +52,12 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
         principal = None
         token = bearer_token(scope)
         if token:
-            principal = await accounts.principal_from_token(token)
+            principal = await tokens.principal_from_token(token)
         else:
             session = cast("dict[str, Any]", scope.get("session") or {})
             user_id = session.get("uid")
             if isinstance(user_id, int):
-                principal = await accounts.load_principal(user_id, str(session.get("ep", "")))
+                principal = await login.load_principal(user_id, str(session.get("ep", "")))
         scope["user"] = principal
         scope["auth"] = "token" if token else "session"
         locale = pick_locale(_cookie(scope, "lang"), principal.locale if principal else None)

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from council.accounts import service
+from council.accounts import login, roles, service, tokens
 from council.accounts.guards import requires_login, requires_role
 from council.accounts.ratelimit import check_login_rate
 from council.accounts.schemas import (
@@ -51,7 +51,7 @@ class SessionPages(Controller):
         username = str(data.get("username", ""))[:64]
         try:
             await check_login_rate(request)
-            principal = await service.authenticate(
+            principal = await login.authenticate(
                 settings_of(request), username, str(data.get("password", ""))[:128]
             )
         except DomainError as exc:
@@ -60,7 +60,7 @@ class SessionPages(Controller):
                 context={"next": target, "error": exc.detail(), "username": username},
                 status_code=exc.status_code,
             )
-        start_session(request, {"uid": principal.id, "ep": await service.user_epoch(principal.id)})
+        start_session(request, {"uid": principal.id, "ep": await login.user_epoch(principal.id)})
         return redirect(target)
 
     @post("/logout")
@@ -82,7 +82,7 @@ class SessionPages(Controller):
         if data.password != data.password_again:
             raise Invalid(N_("The two passwords are not the same."))
         principal = await service.accept_invitation(settings_of(request), token, data.password)
-        start_session(request, {"uid": principal.id, "ep": await service.user_epoch(principal.id)})
+        start_session(request, {"uid": principal.id, "ep": await login.user_epoch(principal.id)})
         return redirect("/account?welcome=1")
 
 
@@ -94,13 +94,13 @@ class AccountPages(Controller):
     @get("/")
     async def show(self, request: Request[Any, Any, Any], welcome: int = 0) -> Template:
         principal = require_principal(request)
-        tokens = await service.list_tokens(principal)
+        my_tokens = await tokens.list_tokens(principal)
         new_token = request.session.pop("new_token", None) if request.session else None
         return Template(
             "accounts/account.html",
             context={
                 "principal": principal,
-                "tokens": tokens,
+                "tokens": my_tokens,
                 "new_token": new_token,
                 "welcome": bool(welcome),
             },
@@ -122,13 +122,13 @@ class AccountPages(Controller):
     async def create_token(self, request: Request[Any, Any, Any]) -> Redirect:
         principal = require_principal(request)
         data = convert(await form_data(request), TokenCreateIn, from_form=True)
-        _, token = await service.create_token(principal, data.name)
+        _, token = await tokens.create_token(principal, data.name)
         request.session["new_token"] = token
         return redirect("/account")
 
     @post("/tokens/{token_id:int}/revoke")
     async def revoke_token(self, request: Request[Any, Any, Any], token_id: int) -> Redirect:
-        await service.revoke_token(require_principal(request), token_id)
+        await tokens.revoke_token(require_principal(request), token_id)
         flash(request, N_("Saved."))
         return redirect("/account")
 
@@ -209,14 +209,14 @@ class UserPages(Controller):
     @post("/{user_id:int}/roles")
     async def assign_role(self, request: Request[Any, Any, Any], user_id: int) -> Redirect:
         body = convert(await form_data(request), RoleIn, from_form=True)
-        await service.assign_role(require_principal(request), user_id, body.role, body.node_id)
+        await roles.assign_role(require_principal(request), user_id, body.role, body.node_id)
         flash(request, N_("Saved."))
         return redirect(f"/users/{user_id}")
 
     @post("/{user_id:int}/roles/revoke")
     async def revoke_role(self, request: Request[Any, Any, Any], user_id: int) -> Redirect:
         body = convert(await form_data(request), RoleIn, from_form=True)
-        await service.revoke_role(require_principal(request), user_id, body.role, body.node_id)
+        await roles.revoke_role(require_principal(request), user_id, body.role, body.node_id)
         flash(request, N_("Saved."))
         return redirect(f"/users/{user_id}")
 

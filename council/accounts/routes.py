@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
 
-from council.accounts import service
+from council.accounts import roles, service, tokens
 from council.accounts.guards import requires_login, requires_role
 from council.accounts.schemas import (
     GrantOut,
@@ -86,7 +86,7 @@ class MeApi(Controller):
     @get("/tokens")
     async def tokens(self, request: Request[Any, Any, Any]) -> list[TokenOut]:
         """One's personal API tokens (never their secret)."""
-        rows = await service.list_tokens(require_principal(request))
+        rows = await tokens.list_tokens(require_principal(request))
         return [
             TokenOut(
                 id=r["id"],
@@ -101,13 +101,13 @@ class MeApi(Controller):
     @post("/tokens", status_code=201)
     async def create_token(self, request: Request[Any, Any, Any], data: TokenCreateIn) -> TokenCreatedOut:
         """Create a personal token; its secret is shown this once."""
-        token_id, token = await service.create_token(require_principal(request), data.name)
+        token_id, token = await tokens.create_token(require_principal(request), data.name)
         return TokenCreatedOut(id=token_id, name=data.name, token=token)
 
     @delete("/tokens/{token_id:int}", status_code=204)
     async def revoke_token(self, request: Request[Any, Any, Any], token_id: int) -> None:
         """Revoke one of one's tokens."""
-        await service.revoke_token(require_principal(request), token_id)
+        await tokens.revoke_token(require_principal(request), token_id)
 
 
 class UsersApi(Controller):
@@ -157,14 +157,14 @@ class UsersApi(Controller):
     async def assign_role(self, request: Request[Any, Any, Any], user_id: int, data: RoleIn) -> UserOut:
         """Give a role over a scope (only an admin gives staff or admin)."""
         principal = require_principal(request)
-        await service.assign_role(principal, user_id, data.role, data.node_id)
+        await roles.assign_role(principal, user_id, data.role, data.node_id)
         return _user_out(await service.get_user(principal, user_id))
 
     @delete("/{user_id:int}/roles/{role:str}/{node_id:int}", status_code=204)
     async def revoke_role(
         self, request: Request[Any, Any, Any], user_id: int, role: Role, node_id: int
     ) -> None:
-        await service.revoke_role(require_principal(request), user_id, role, node_id)
+        await roles.revoke_role(require_principal(request), user_id, role, node_id)
 
     @post("/{user_id:int}/password-reset", status_code=201)
     async def reset_password(self, request: Request[Any, Any, Any], user_id: int) -> InvitationOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from council.accounts import service as accounts
+from council.accounts import login
 from council.accounts.principal import Principal
 from council.accounts.tables import User
 from council.proposals import orders, service, triage
@@ -86,7 +86,7 @@ TEXTS = [
 async def _who(username: str) -> Principal:
     row = await User.select(User.id).where(User.username == username).first()
     assert row is not None, username
-    principal = await accounts.load_principal(row["id"])
+    principal = await login.load_principal(row["id"])
     assert principal is not None
     return principal
 

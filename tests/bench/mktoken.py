@@ -11,16 +11,16 @@ os.environ.setdefault("PICCOLO_CONF", "council.piccolo_conf")
 
 
 async def make(username: str) -> str:
-    from council.accounts import service
+    from council.accounts import login, tokens
     from council.accounts.tables import User
 
     row = await User.select(User.id).where(User.username == username).first()
     if row is None:
         raise SystemExit(f"no user {username!r}")
-    principal = await service.load_principal(row["id"])
+    principal = await login.load_principal(row["id"])
     if principal is None:
         raise SystemExit(f"user {username!r} is not active")
-    _, token = await service.create_token(principal, "bench")
+    _, token = await tokens.create_token(principal, "bench")
     return token
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from council.accounts import service as accounts
+from council.accounts import login as accounts_login
+from council.accounts import tokens
 from council.accounts.tables import Role
 from tests.factories import login, make_community, make_user
 
@@ -30,9 +31,9 @@ async def as_user(client: Any, username: str) -> None:
 
 
 async def token_for(user_id: int) -> str:
-    principal = await accounts.load_principal(user_id)
+    principal = await accounts_login.load_principal(user_id)
     assert principal is not None
-    _, token = await accounts.create_token(principal, "test")
+    _, token = await tokens.create_token(principal, "test")
     return token
 
 

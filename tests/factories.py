@@ -10,6 +10,7 @@ from council.accounts import service as accounts
 from council.accounts.principal import Grant, Principal
 from council.accounts.tables import Role
 from council.audit.service import Actor
+from council.community import residents as roster_residents
 from council.community import service as roster
 from council.community.tables import NodeKind
 
@@ -49,7 +50,7 @@ async def make_community() -> Community:
             household = await roster.add_node(ROOT, name=room, kind=NodeKind.household, parent_id=unit["id"])
             households.append(household)
             residents.append(
-                await roster.add_resident(
+                await roster_residents.add_resident(
                     ROOT,
                     code=f"R{g}{room}",
                     name=f"居民{g}{room}",

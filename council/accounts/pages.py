@@ -19,6 +19,7 @@ from council.accounts.schemas import (
     UserUpdateIn,
 )
 from council.accounts.tables import Role
+from council.community import residents
 from council.community import service as roster
 from council.community.tables import NodeKind
 from council.errors import DomainError, Invalid
@@ -153,7 +154,7 @@ class UserPages(Controller):
 
     @get("/new")
     async def new(self, resident: int | None = None) -> Template:
-        resident_row = await roster.get_resident(resident) if resident else None
+        resident_row = await residents.get_resident(resident) if resident else None
         return Template("accounts/user_new.html", context={"resident": resident_row})
 
     @post("/")
@@ -183,7 +184,7 @@ class UserPages(Controller):
     async def show(self, request: Request[Any, Any, Any], user_id: int) -> Template:
         principal = require_principal(request)
         user = await service.get_user(principal, user_id)
-        resident = await roster.get_resident(user["resident"]) if user["resident"] else None
+        resident = await residents.get_resident(user["resident"]) if user["resident"] else None
         communities = await roster.roots()
         return Template(
             "accounts/user.html",

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role, User
-from council.community import roster_csv, service
+from council.community import residents, roster_csv, service
 from council.community.schemas import NodeIn, NodeMoveIn, NodeRenameIn, ResidentIn, ResidentUpdateIn
 from council.community.tables import CHILD_KIND, NodeKind
 from council.errors import Invalid
@@ -43,7 +43,7 @@ class RosterPages(Controller):
         node = await service.get_node(node_id)
         service.require_scope(require_principal(request), node["path"])
         page = Paging.of(offset, limit)
-        residents, total = await service.list_residents(
+        rows, total = await residents.list_residents(
             scope_path=node["path"],
             query=q[:64],
             include_inactive=inactive,
@@ -66,7 +66,7 @@ class RosterPages(Controller):
                 "trail": trail,
                 "children": await service.children(node_id),
                 "child_kind": child_kind,
-                "residents": residents,
+                "residents": rows,
                 "total": total,
                 "q": q,
                 "page": page,
@@ -106,7 +106,7 @@ class RosterPages(Controller):
 
     @get("/residents/{resident_id:int}")
     async def resident(self, request: Request[Any, Any, Any], resident_id: int) -> Template:
-        resident = await service.get_resident(resident_id)
+        resident = await residents.get_resident(resident_id)
         service.require_scope(require_principal(request), resident["household_path"])
         account = await User.select(User.id, User.username).where(User.resident == resident_id).first()
         community_path = "/" + resident["household_path"].strip("/").split("/")[0] + "/"
@@ -126,7 +126,7 @@ class RosterPages(Controller):
     async def add_resident(self, request: Request[Any, Any, Any]) -> Redirect:
         data = await form_data(request, "is_representative")
         body = convert(data, ResidentIn, from_form=True)
-        row = await service.add_resident(
+        row = await residents.add_resident(
             require_principal(request),
             code=body.code,
             name=body.name,
@@ -140,7 +140,7 @@ class RosterPages(Controller):
     @post("/residents/{resident_id:int}")
     async def update_resident(self, request: Request[Any, Any, Any], resident_id: int) -> Redirect:
         body = convert(await form_data(request, "is_representative"), ResidentUpdateIn, from_form=True)
-        await service.update_resident(
+        await residents.update_resident(
             require_principal(request),
             resident_id,
             name=body.name,
@@ -157,14 +157,14 @@ class RosterPages(Controller):
             household_id = int(str(data.get("household_id", "")))
         except ValueError:
             raise Invalid(N_("Choose the household by its number (id).")) from None
-        await service.move_resident(require_principal(request), resident_id, household_id)
+        await residents.move_resident(require_principal(request), resident_id, household_id)
         flash(request, N_("Moved."))
         return redirect(f"/roster/residents/{resident_id}")
 
     @post("/residents/{resident_id:int}/active")
     async def set_resident_active(self, request: Request[Any, Any, Any], resident_id: int) -> Redirect:
         data = await form_data(request, "active")
-        await service.set_resident_active(require_principal(request), resident_id, bool(data["active"]))
+        await residents.set_resident_active(require_principal(request), resident_id, bool(data["active"]))
         flash(request, N_("Saved."))
         return redirect(f"/roster/residents/{resident_id}")
 

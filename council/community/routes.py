@@ -10,7 +10,7 @@ from litestar.params import Parameter, QueryParameter
 
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role
-from council.community import roster_csv, service
+from council.community import residents, roster_csv, service
 from council.community.schemas import (
     ImportProblem,
     ImportReport,
@@ -126,7 +126,7 @@ class ResidentsApi(Controller):
         node = await service.get_node(scope_id)
         service.require_scope(require_principal(request), node["path"])
         page = Paging.of(offset, limit)
-        rows, total = await service.list_residents(
+        rows, total = await residents.list_residents(
             scope_path=node["path"],
             query=q,
             include_inactive=inactive,
@@ -139,7 +139,7 @@ class ResidentsApi(Controller):
 
     @post("/", status_code=201)
     async def add(self, request: Request[Any, Any, Any], data: ResidentIn) -> ResidentOut:
-        row = await service.add_resident(
+        row = await residents.add_resident(
             require_principal(request),
             code=data.code,
             name=data.name,
@@ -151,37 +151,37 @@ class ResidentsApi(Controller):
 
     @get("/{resident_id:int}")
     async def get_resident(self, resident_id: int) -> ResidentOut:
-        return resident_out(await service.get_resident(resident_id))
+        return resident_out(await residents.get_resident(resident_id))
 
     @patch("/{resident_id:int}")
     async def update(
         self, request: Request[Any, Any, Any], resident_id: int, data: ResidentUpdateIn
     ) -> ResidentOut:
-        await service.update_resident(
+        await residents.update_resident(
             require_principal(request),
             resident_id,
             name=data.name,
             phone=data.phone,
             is_representative=data.is_representative,
         )
-        return resident_out(await service.get_resident(resident_id))
+        return resident_out(await residents.get_resident(resident_id))
 
     @post("/{resident_id:int}/move", status_code=200)
     async def move(
         self, request: Request[Any, Any, Any], resident_id: int, data: ResidentMoveIn
     ) -> ResidentOut:
-        await service.move_resident(require_principal(request), resident_id, data.household_id)
-        return resident_out(await service.get_resident(resident_id))
+        await residents.move_resident(require_principal(request), resident_id, data.household_id)
+        return resident_out(await residents.get_resident(resident_id))
 
     @post("/{resident_id:int}/deactivate", status_code=200)
     async def deactivate(self, request: Request[Any, Any, Any], resident_id: int) -> ResidentOut:
-        await service.set_resident_active(require_principal(request), resident_id, False)
-        return resident_out(await service.get_resident(resident_id))
+        await residents.set_resident_active(require_principal(request), resident_id, False)
+        return resident_out(await residents.get_resident(resident_id))
 
     @post("/{resident_id:int}/activate", status_code=200)
     async def activate(self, request: Request[Any, Any, Any], resident_id: int) -> ResidentOut:
-        await service.set_resident_active(require_principal(request), resident_id, True)
-        return resident_out(await service.get_resident(resident_id))
+        await residents.set_resident_active(require_principal(request), resident_id, True)
+        return resident_out(await residents.get_resident(resident_id))
 
     @post("/import", status_code=200)
     async def import_csv(

@@ -8,6 +8,7 @@ from typing import Any
 from council.accounts.tables import Role
 from council.audit.service import verify_chain
 from council.audit.tables import AuditEntry
+from council.community import residents
 from council.notifications.tables import Notification
 from council.proposals.tables import Cosign, Proposal
 from tests.factories import make_user
@@ -124,10 +125,11 @@ async def test_household_basis_counts_a_household_once(client: Any, settings: An
     w = await people(settings)
     c = w["c"]
     await _rules(client, c.community["id"], cosign_basis="household", threshold_value=5)
-    from council.community import service as roster
     from tests.factories import ROOT
 
-    partner = await roster.add_resident(ROOT, code="R1101B", name="同户", household_id=c.households[1]["id"])
+    partner = await residents.add_resident(
+        ROOT, code="R1101B", name="同户", household_id=c.households[1]["id"]
+    )
     await make_user(settings, "partner", [(Role.resident, c.community["id"])], partner["id"])
     await as_user(client, "alice")
     pid = await propose(client, c.community["id"])
@@ -197,7 +199,6 @@ async def test_search_finds_chinese_without_spaces(client: Any, settings: Any) -
 async def test_hundred_concurrent_cosigns_count_exactly_and_qualify_once(
     live_client: Any, settings: Any
 ) -> None:
-    from council.community import service as roster
     from tests.factories import ROOT
 
     w = await people(settings)
@@ -207,7 +208,7 @@ async def test_hundred_concurrent_cosigns_count_exactly_and_qualify_once(
     pid = await propose(live_client, c.community["id"])
     tokens = []
     for i in range(100):
-        resident = await roster.add_resident(
+        resident = await residents.add_resident(
             ROOT, code=f"X{i:03d}", name=f"居民{i}", household_id=c.households[i % 4]["id"]
         )
         uid = await make_user(settings, f"r{i:03d}", [(Role.resident, c.community["id"])], resident["id"])

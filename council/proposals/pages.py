@@ -79,7 +79,7 @@ class MatterPages(Controller):
         status: str = "",
         kind: str = "",
         category: str = "",
-        place: int | None = None,
+        place: str = "",
         sort: str = "newest",
         mine: bool = False,
         offset: int = 0,
@@ -92,7 +92,7 @@ class MatterPages(Controller):
             status=status or None,
             kind=kind or None,
             category=category or None,
-            scope_id=place,
+            scope_id=int(place) if place.isdigit() else None,
             sort=sort,
             mine=mine,
             offset=page.offset,
@@ -104,7 +104,7 @@ class MatterPages(Controller):
             "kind": kind,
             "category": category,
             "sort": sort,
-            "place": str(place) if place else "",
+            "place": place if place.isdigit() else "",
             "mine": "true" if mine else "",
         }
         query = urlencode({k: v for k, v in filters.items() if v})

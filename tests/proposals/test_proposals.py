@@ -241,3 +241,11 @@ async def test_list_page_filters_by_place(client: Any, settings: Any) -> None:
     assert "一栋的事" in page.text and "二栋的事" not in page.text
     both = await client.get(f"/matters?place={c.community['id']}&q=的事")
     assert "一栋的事" in both.text and "二栋的事" in both.text
+
+
+async def test_list_page_takes_the_empty_filters_a_browser_sends(client: Any, settings: Any) -> None:
+    w = await people(settings)
+    await as_user(client, "alice")
+    await propose(client, w["c"].community["id"], title="停车难")
+    page = await client.get("/matters?q=停车&status=&kind=&category=&place=&sort=newest")
+    assert page.status_code == 200 and "停车难" in page.text

@@ -25,6 +25,7 @@ from council.ballots.checks import EncodingError, hex_bytes
 
 ORDER: Final = 2**252 + 27742317777372353535851937790883648493
 SIZE: Final = 32
+_FIELD_PRIME: Final = 2**255 - 19
 
 
 class Scalar:
@@ -113,7 +114,11 @@ class Point:
         """Decode received bytes: rejects non-canonical encodings, and the identity if asked."""
         if not isinstance(data, bytes) or len(data) != SIZE:
             raise EncodingError("a point is 32 bytes")
-        if not rbcl.crypto_core_ristretto255_is_valid_point(data):
+        # libsodium ignores bit 255 (so P and P with the top bit set both decode), while
+        # RFC 9496 refuses any encoding ≥ p: a second spelling of a ciphertext would slip
+        # past the board's duplicate check and be refused by the browser's library.
+        below_p = int.from_bytes(data, "little") < _FIELD_PRIME
+        if not below_p or not rbcl.crypto_core_ristretto255_is_valid_point(data):
             raise EncodingError("not the canonical encoding of a ristretto255 point")
         if not allow_identity and data == _ZERO:
             raise EncodingError("the identity point is not a valid key")

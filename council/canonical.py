@@ -19,7 +19,13 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, float):
         raise TypeError("canonical JSON allows integers only, not floats")
     if isinstance(value, dict):
-        return {_normalise(str(key)): _normalise(item) for key, item in value.items()}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = unicodedata.normalize("NFC", str(key))
+            if name in out:
+                raise ValueError(f"two keys are the same after NFC normalisation: {name!r}")
+            out[name] = _normalise(item)
+        return out
     if isinstance(value, (list, tuple)):
         return [_normalise(item) for item in value]
     raise TypeError(f"cannot put {type(value).__name__} in canonical JSON")

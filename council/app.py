@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if isinstance(db, PooledSQLiteEngine):
             db.pool_size = settings.db_pool_size
         else:
-            await db.start_connection_pool(max_size=settings.db_pool_size)
+            await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
 
     async def close_pool() -> None:
         # PostgreSQL's pool is left to the process exit: closing it here fails the

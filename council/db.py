@@ -74,7 +74,11 @@ def make_engine(url: str) -> Engine[Any]:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return PooledSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresEngine(config={"dsn": url})
+        # Plan each search for its own words: a cached generic plan for LIKE '%停车%' walks the
+        # trigram index for every row, where a custom plan scans in order and stops early.
+        return PostgresEngine(
+            config={"dsn": url, "server_settings": {"plan_cache_mode": "force_custom_plan"}}
+        )
     raise SystemExit(f"COUNCIL_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
 
 

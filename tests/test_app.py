@@ -55,3 +55,32 @@ async def test_form_without_csrf_token_is_refused(client: Any) -> None:
     response = await client.post("/login", data={"username": "x", "password": "y"})
     assert response.status_code == 403
     assert "Traceback" not in response.text
+
+
+async def test_the_connection_pool_starts_with_the_default_size(settings: Any) -> None:
+    """What `council serve` does at start-up: open the pool (PostgreSQL) or keep
+    connections (SQLite) with the default COUNCIL_DB_POOL_SIZE."""
+    from dataclasses import replace
+
+    from litestar.testing import AsyncTestClient
+
+    from council.app import create_app
+    from council.db import PooledSQLiteEngine, engine
+    from council.settings import Settings
+
+    db: Any = engine()
+    pooled = replace(settings, db_pool_size=Settings.db_pool_size)
+    try:
+        async with AsyncTestClient(app=create_app(pooled)) as client:
+            response = await client.get("/healthz")
+            assert response.status_code == 200
+            if isinstance(db, PooledSQLiteEngine):
+                assert db.pool_size == Settings.db_pool_size
+            else:
+                assert db.pool is not None
+    finally:
+        # The pool belonged to the test client's event loop, which is gone now.
+        if isinstance(db, PooledSQLiteEngine):
+            db.pool_size = 0
+        else:
+            db.pool = None

@@ -60,8 +60,6 @@ STATUS_TERMS = {
     ProposalStatus.rejected: Term(N_("Rejected")),
     ProposalStatus.closed: Term(N_("Closed")),
 }
-# The public sees a proposal once it is submitted.
-PUBLIC_STATUSES = tuple(s.value for s in ProposalStatus if s is not ProposalStatus.draft)
 # Open for co-signs and comments.
 OPEN_STATUSES = (ProposalStatus.submitted.value, ProposalStatus.qualified.value)
 

@@ -58,7 +58,7 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   apt_install fonts-wqy-microhei fontconfig
 fi
 if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
-  apt_install chromium poppler-utils
+  apt_install chromium poppler-utils nodejs
 fi
 if [ "$purpose" = bench ]; then
   apt_install wrk

@@ -201,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    for name, (_, text) in _PURE.items():
+        sub.add_parser(name, help=text, add_help=False)
 
     demo = sub.add_parser("demo", help="load the demo community")
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no community")
@@ -238,8 +240,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# These run without a database and keep their own argument parsers (the verifier is meant
+# to be usable on its own: `python -m council.ballots.verify`).
+_PURE = {
+    "verify": ("council.ballots.verify", "check an election record, or one audited ballot (--audited)"),
+    "ballots": ("council.ballots.__main__", "ballots without a server: simulate OUT.zip"),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> Any:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in _PURE:
+        import importlib
+
+        module = importlib.import_module(_PURE[arguments[0]][0])
+        rest = arguments[1:]
+        return module.main(rest)
+    args = build_parser().parse_args(arguments)
     return args.func(args)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["checks", "group", "proofs", "keys", "encrypt", "tally"]
+MODULES = ["checks", "group", "proofs", "keys", "encrypt", "tally", "rules", "record", "election", "verify"]
 FORBIDDEN = ("litestar", "piccolo", "asyncpg", "aiosqlite", "redis", "jinja2", "granian")
 
 

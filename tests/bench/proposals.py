@@ -244,7 +244,7 @@ async def seed(count: int, words: list[str]) -> dict[str, Any]:
     from council.accounts.tables import User
     from council.community.tables import Node
     from council.db import engine, is_sqlite
-    from council.proposals.tables import PUBLIC_STATUSES, CommunityRules, Proposal
+    from council.proposals.tables import CommunityRules, Proposal, ProposalStatus
 
     community = await Node.select(Node.id, Node.path).where(Node.kind == "community").first()
     if community is None:
@@ -268,7 +268,7 @@ async def seed(count: int, words: list[str]) -> dict[str, Any]:
         started = time.perf_counter()
         await engine().run_ddl("VACUUM ANALYZE proposal")
         vacuum = time.perf_counter() - started
-    public = Proposal.status.is_in(list(PUBLIC_STATUSES))
+    public = Proposal.status != ProposalStatus.draft.value
     matches = {
         word: await Proposal.count().where(public & Proposal.search_text.like(f"%{word}%")) for word in words
     }

@@ -42,6 +42,9 @@ typecheck:
 bench:
 	@scripts/bootstrap.sh bench
 	@.venv/bin/python -m tests.bench
+	@.venv/bin/python -m tests.bench.ballots_crypto
+	@.venv/bin/python -m tests.bench.ballots_verify
+	@.venv/bin/python -m tests.bench.ballots_js
 
 messages:
 	@.venv/bin/pybabel -q extract -F babel.cfg -k N_ -o council/locale/messages.pot --no-location --omit-header . >/dev/null

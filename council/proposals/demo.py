@@ -8,7 +8,7 @@ from typing import Any
 from council.accounts import login
 from council.accounts.principal import Principal
 from council.accounts.tables import User
-from council.proposals import orders, service, triage
+from council.proposals import comments, orders, service, triage
 from council.proposals.rules import Rules, set_rules
 from council.proposals.tables import Category, Proposal, ProposalKind
 
@@ -116,8 +116,8 @@ async def load(community: dict[str, Any], staff: Principal) -> None:
 
     parking = await make(0, residents[0])
     await sign(parking, 6, residents[0])
-    await service.add_comment(members[0], parking, "东侧绿地改停车位需要业委会同意，建议听证会上一起讨论。")
-    await service.add_comment(residents[2], parking, "支持！我家楼下天天有车堵消防通道。")
+    await comments.add_comment(members[0], parking, "东侧绿地改停车位需要业委会同意，建议听证会上一起讨论。")
+    await comments.add_comment(residents[2], parking, "支持！我家楼下天天有车堵消防通道。")
     await triage.accept(members[0], parking, "列入下一次议事会议程")
 
     elevator = await make(1, residents[1])
@@ -126,8 +126,8 @@ async def load(community: dict[str, Any], staff: Principal) -> None:
 
     canteen = await make(2, residents[2])
     await sign(canteen, 3, residents[2])
-    spam = await service.add_comment(residents[3], canteen, "加我微信 13800000000 代办一切")
-    await service.hide_comment(members[0], spam, "含有广告和个人联系方式")
+    spam = await comments.add_comment(residents[3], canteen, "加我微信 13800000000 代办一切")
+    await comments.hide_comment(members[0], spam, "含有广告和个人联系方式")
 
     garbage = await make(3, residents[3])
     await sign(garbage, 5, residents[3])

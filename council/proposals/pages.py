@@ -19,7 +19,7 @@ from council.community.service import ancestors, get_node, place_choices, roots
 from council.community.tables import NodeKind
 from council.errors import Forbidden, Invalid, NotFound
 from council.i18n import N_
-from council.proposals import orders, photos, queries, service, triage
+from council.proposals import comments, orders, photos, queries, service, triage
 from council.proposals.rules import Rules, rules_for, set_rules
 from council.proposals.schemas import ProposalEditIn, ProposalIn, RulesIn
 from council.proposals.tables import CATEGORY_TERMS, KIND_TERMS, ORDER_STATUS_TERMS, STATUS_TERMS
@@ -54,7 +54,7 @@ ACTIONS: dict[str, tuple[Action, tuple[str, ...]]] = {
     "submit": (lambda p, i, d: service.submit(p, i), ()),
     "cosign": (lambda p, i, d: service.cosign(p, i, bool(d["show_name"])), ("show_name",)),
     "withdraw": (lambda p, i, d: service.withdraw_cosign(p, i), ()),
-    "comment": (lambda p, i, d: service.add_comment(p, i, str(d.get("body", ""))[:2000]), ()),
+    "comment": (lambda p, i, d: comments.add_comment(p, i, str(d.get("body", ""))[:2000]), ()),
     "accept": (lambda p, i, d: triage.accept(p, i, str(d.get("reason", ""))[:1000]), ()),
     "reject": (lambda p, i, d: triage.reject(p, i, str(d.get("reason", ""))[:1000]), ()),
     "merge": (lambda p, i, d: triage.merge(p, i, _int(d, "into_id"), str(d.get("reason", ""))[:1000]), ()),
@@ -231,7 +231,7 @@ class MatterPages(Controller):
     @post("/comments/{comment_id:int}/hide", guards=[requires_login])
     async def hide(self, request: Request[Any, Any, Any], comment_id: int) -> Redirect:
         data = await form_data(request)
-        await service.hide_comment(require_principal(request), comment_id, str(data.get("reason", ""))[:200])
+        await comments.hide_comment(require_principal(request), comment_id, str(data.get("reason", ""))[:200])
         flash(request, N_("Saved."))
         return redirect(safe_back(request))
 

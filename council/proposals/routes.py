@@ -14,7 +14,7 @@ from litestar.response import File
 
 from council.accounts.guards import principal_of, requires_login, requires_role
 from council.accounts.tables import Role
-from council.proposals import orders, photos, queries, service, triage
+from council.proposals import comments, orders, photos, queries, service, triage
 from council.proposals.rules import Rules, rules_for, set_rules
 from council.proposals.schemas import (
     CommentIn,
@@ -138,11 +138,11 @@ class ProposalsApi(Controller):
     async def comment(
         self, request: Request[Any, Any, Any], proposal_id: int, data: CommentIn
     ) -> dict[str, int]:
-        return {"id": await service.add_comment(require_principal(request), proposal_id, data.body)}
+        return {"id": await comments.add_comment(require_principal(request), proposal_id, data.body)}
 
     @post("/comments/{comment_id:int}/hide", status_code=200, guards=[requires_login])
     async def hide(self, request: Request[Any, Any, Any], comment_id: int, data: ReasonIn) -> None:
-        await service.hide_comment(require_principal(request), comment_id, data.reason)
+        await comments.hide_comment(require_principal(request), comment_id, data.reason)
 
     @post("/{proposal_id:int}/accept", status_code=200, guards=[requires_login])
     async def accept(self, request: Request[Any, Any, Any], proposal_id: int, data: ReasonIn) -> None:

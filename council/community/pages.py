@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role, User
-from council.community import residents, roster_csv, service
+from council.community import residents, roster_csv, roster_export, service
 from council.community.schemas import NodeIn, NodeMoveIn, NodeRenameIn, ResidentIn, ResidentUpdateIn
 from council.community.tables import CHILD_KIND, NodeKind
 from council.errors import Invalid
@@ -199,7 +199,7 @@ class RosterPages(Controller):
     async def export(self, request: Request[Any, Any, Any], node_id: int) -> Response[bytes]:
         node = await service.get_node(node_id)
         service.require_scope(require_principal(request), node["path"])
-        text = await roster_csv.export_residents(node_id)
+        text = await roster_export.export_residents(node_id)
         return Response(
             ("\ufeff" + text).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

@@ -10,7 +10,7 @@ from litestar.params import Parameter, QueryParameter
 
 from council.accounts.guards import requires_role
 from council.accounts.tables import Role
-from council.community import residents, roster_csv, service
+from council.community import residents, roster_csv, roster_export, service
 from council.community.schemas import (
     ImportProblem,
     ImportReport,
@@ -206,7 +206,7 @@ class ResidentsApi(Controller):
     ) -> Response[bytes]:
         node = await service.get_node(scope_id)
         service.require_scope(require_principal(request), node["path"])
-        text = await roster_csv.export_residents(scope_id, include_inactive=inactive)
+        text = await roster_export.export_residents(scope_id, include_inactive=inactive)
         return Response(
             ("\ufeff" + text).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

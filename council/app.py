@@ -25,6 +25,7 @@ from council import i18n
 from council.accounts import pages as account_pages
 from council.accounts import routes as account_routes
 from council.audit import routes as audit_routes
+from council.ballots import routes as ballot_routes
 from council.community import pages as roster_pages
 from council.community import routes as roster_routes
 from council.db import PooledSQLiteEngine, engine
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *notification_routes.HANDLERS,
             *proposal_pages.HANDLERS,
             *proposal_routes.HANDLERS,
+            *ballot_routes.HANDLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[

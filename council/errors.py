@@ -38,6 +38,8 @@ class DomainError(Exception):
         self.message = message
         self.params = params
         self.problems = problems or []
+        # Extra members of the problem details (RFC 9457 extensions), e.g. the failed check.
+        self.extensions: dict[str, Any] = {}
 
     def detail(self) -> str:
         if not self.params:
@@ -76,6 +78,18 @@ class Conflict(DomainError):
     title = N_("This conflicts with the current state")
 
 
+class Refused(DomainError):
+    """A ballot, vote or trustee message that fails a check; `check` names it."""
+
+    status_code = 422
+    slug = "ballot-refused"
+    title = N_("The ballot system refused this")
+
+    def __init__(self, failed_check: str, message: str, /, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.extensions["check"] = failed_check
+
+
 class Gone(DomainError):
     status_code = 410
     slug = "gone"
@@ -103,6 +117,7 @@ def _problem(
     detail: str,
     errors: list[dict[str, Any]],
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response[Any]:
     if wants_json(request):
         body: dict[str, Any] = {
@@ -114,6 +129,7 @@ def _problem(
         }
         if errors:
             body["errors"] = errors
+        body.update(extensions or {})
         return Response(body, status_code=status, media_type="application/problem+json", headers=headers)
     return Template(
         template_name="error.html",
@@ -145,6 +161,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         gettext(exc.title),
         exc.detail(),
         _problems_as_dicts(exc.problems),
+        extensions=exc.extensions,
     )
 
 

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from council.accounts.tables import ApiToken, Invitation, RoleAssignment, User
 from council.audit.tables import AuditEntry
+from council.ballots.tables import Ballot, BoardEntry, Ciphertext, Proxy, RosterEntry, Trustee
 from council.community.tables import Node, Resident
 from council.notifications.tables import Notification, OutboxEmail
 from council.proposals.tables import (
@@ -37,6 +38,12 @@ APP_CONFIG = AppConfig(
         CommunityRules,
         Order,
         OrderNote,
+        Ballot,
+        Trustee,
+        RosterEntry,
+        BoardEntry,
+        Ciphertext,
+        Proxy,
     ],
     migration_dependencies=[],
     commands=[],

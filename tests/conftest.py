@@ -74,6 +74,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _TABLES = [
+    "ballot_proxy",
+    "ballot_ciphertext",
+    "ballot_board",
+    "ballot_roster",
+    "ballot_trustee",
+    "ballot",
     "wish_order_note",
     "wish_order",
     "community_rules",

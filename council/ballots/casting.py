@@ -1,0 +1,486 @@
+"""Casting: encrypted ballots and Benaloh audits (secret), roll-call votes (open), proxies.
+
+Before a ballot touches the board the server checks, in this order: the ballot is open
+and inside its window; the voter is on the frozen roster, or holds a live proxy for the
+alias; every point is canonical; no ciphertext repeats one already on the board; every
+proof holds for this ballot (F) and this alias. A failure is a 4xx naming the check, and
+nothing is written. The board append, the ciphertexts and the audit entry are one
+transaction under the ballot's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from council.accounts.principal import Principal
+from council.audit import service as audit
+from council.ballots import board as ballot_board
+from council.ballots.checks import CheckFailed
+from council.ballots.encrypt import (
+    EncryptedAnswer,
+    QuestionShape,
+    Reveal,
+    answers_from_json,
+    answers_to_json,
+    check_reveal,
+    tracking_code,
+    verify_ballot,
+)
+from council.ballots.group import Point
+from council.ballots.record import question_shapes
+from council.ballots.tables import (
+    Ballot,
+    BallotSecrecy,
+    BallotStatus,
+    BoardEntry,
+    Ciphertext,
+    Proxy,
+    RosterEntry,
+)
+from council.community.tables import Resident
+from council.db import write_transaction
+from council.errors import Conflict, Forbidden, Invalid, NotFound, Refused
+from council.i18n import N_
+
+MAX_PROXIES_PER_DELEGATE = 3
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def short_code(code: str) -> str:
+    """The tracking code's short form, as vote.js shows it: the first 8 hex digits, xxxx-xxxx."""
+    return f"{code[:4]}-{code[4:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Crypto:
+    fingerprint: bytes
+    public_key: Point
+    shapes: tuple[QuestionShape, ...]
+
+
+# Parsed once per ballot: the manifest never changes after opening, and F names it.
+_crypto: dict[str, Crypto] = {}
+
+
+async def _ballot(ballot_id: int) -> dict[str, Any]:
+    row = (
+        await Ballot.select(
+            Ballot.id,
+            Ballot.status,
+            Ballot.secrecy,
+            Ballot.fingerprint,
+            Ballot.public_key,
+            Ballot.questions,
+            Ballot.opens_at,
+            Ballot.closes_at,
+            Ballot.scope_path,
+        )
+        .where(Ballot.id == ballot_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("No ballot with number {id}."), id=ballot_id)
+    return row
+
+
+def crypto_of(row: dict[str, Any]) -> Crypto:
+    found = _crypto.get(row["fingerprint"])
+    if found is None:
+        found = Crypto(
+            bytes.fromhex(row["fingerprint"]),
+            Point.from_hex(row["public_key"], "public_key"),
+            tuple(question_shapes(json.loads(row["questions"]))),
+        )
+        _crypto[row["fingerprint"]] = found
+    return found
+
+
+def check_window(row: dict[str, Any], at: datetime) -> None:
+    if row["status"] in (BallotStatus.closed.value, BallotStatus.tallied.value) or at >= row["closes_at"]:
+        raise Conflict(N_("Voting has closed."))
+    if row["status"] != BallotStatus.open.value:
+        raise Conflict(N_("Voting has not been opened yet."))
+    if at < row["opens_at"]:
+        raise Conflict(N_("Voting has not started yet: it opens at {time} (UTC)."), time=row["opens_at"])
+
+
+async def voter_entry(
+    principal: Principal, ballot_id: int, for_alias: str | None
+) -> tuple[dict[str, Any], int | None]:
+    """The roster entry the principal casts for, and the delegate's resident id for a proxy."""
+    if principal.resident_id is None:
+        raise Forbidden(N_("Only residents on this ballot's roster can vote."))
+    columns = (
+        RosterEntry.id,
+        RosterEntry.alias,
+        RosterEntry.resident,
+        RosterEntry.voter_name,
+        RosterEntry.weight,
+    )
+    if for_alias is None:
+        entry = (
+            await RosterEntry.select(*columns)
+            .where((RosterEntry.ballot == ballot_id) & (RosterEntry.resident == principal.resident_id))
+            .first()
+        )
+        if entry is None:
+            raise Forbidden(
+                N_(
+                    "You are not on this ballot's roster. When the ballot counts households, "
+                    "the household's representative votes."
+                )
+            )
+        return entry, None
+    entry = (
+        await RosterEntry.select(*columns)
+        .where((RosterEntry.ballot == ballot_id) & (RosterEntry.alias == for_alias))
+        .first()
+    )
+    if entry is None:
+        raise Forbidden(N_("{alias} is not on this ballot's roster."), alias=for_alias)
+    if entry["resident"] == principal.resident_id:
+        return entry, None
+    if not await Proxy.exists().where(
+        (Proxy.ballot == ballot_id)
+        & (Proxy.delegator == entry["resident"])
+        & (Proxy.delegate == principal.resident_id)
+        & Proxy.revoked_at.is_null()
+    ):
+        raise Forbidden(N_("You hold no proxy for {alias}."), alias=for_alias)
+    return entry, principal.resident_id
+
+
+def _parse(answers_json: object) -> tuple[EncryptedAnswer, ...]:
+    try:
+        return answers_from_json(answers_json)
+    except CheckFailed as error:
+        raise Refused(
+            error.check,
+            N_("The ballot was refused ({check}): {reason}"),
+            check=error.check,
+            reason=str(error),
+        ) from None
+
+
+async def _check_fresh(ballot_id: int, alphas: Sequence[str]) -> None:
+    if len(set(alphas)) != len(alphas) or await Ciphertext.exists().where(
+        (Ciphertext.ballot == ballot_id) & Ciphertext.alpha.is_in(list(alphas))
+    ):
+        raise Refused(
+            "duplicate",
+            N_("The ballot was refused (duplicate): it repeats a ciphertext already on the board."),
+        )
+
+
+async def _verify(crypto: Crypto, alias: str, answers: tuple[EncryptedAnswer, ...]) -> None:
+    try:
+        await asyncio.to_thread(
+            verify_ballot, crypto.fingerprint, alias, crypto.shapes, crypto.public_key, answers
+        )
+    except CheckFailed as error:
+        raise Refused(
+            error.check,
+            N_("The ballot was refused ({check}): {reason}"),
+            check=error.check,
+            reason=str(error),
+        ) from None
+
+
+async def _append_encrypted(
+    principal: Principal,
+    ballot_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    alias: str,
+    code: str,
+    alphas: Sequence[str],
+    cast_by: int | None,
+) -> dict[str, Any]:
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        check_window(locked, now())
+        entry = await ballot_board.append(
+            locked, kind, payload, alias=alias, tracking_code=code, cast_by=cast_by
+        )
+        await Ciphertext.insert(*[Ciphertext(ballot=ballot_id, alpha=a) for a in alphas])
+        await audit.record(
+            principal.actor,
+            "cast_ballot" if kind == "ballot" else "audit_ballot",
+            "ballot",
+            ballot_id,
+            {"seq": entry["seq"], "tracking_code": code, "proxy": cast_by is not None},
+        )
+    return {"seq": entry["seq"], "tracking_code": code, "short_code": short_code(code), "head": entry["hash"]}
+
+
+async def _prepare(
+    principal: Principal, ballot_id: int, answers_json: object, for_alias: str | None
+) -> tuple[dict[str, Any], Crypto, tuple[EncryptedAnswer, ...], int | None]:
+    row = await _ballot(ballot_id)
+    if row["secrecy"] != BallotSecrecy.secret.value:
+        raise Conflict(N_("This is an open ballot: vote with choices, not an encrypted ballot."))
+    check_window(row, now())
+    entry, cast_by = await voter_entry(principal, ballot_id, for_alias)
+    answers = _parse(answers_json)
+    crypto = crypto_of(row)
+    await _check_fresh(ballot_id, [c.alpha.hex() for a in answers for c in a.choices])
+    await _verify(crypto, entry["alias"], answers)
+    return entry, crypto, answers, cast_by
+
+
+async def cast(
+    principal: Principal, ballot_id: int, answers_json: object, *, for_alias: str | None = None
+) -> dict[str, Any]:
+    """Checks and appends an encrypted ballot; returns the receipt (tracking code, board head)."""
+    entry, _, answers, cast_by = await _prepare(principal, ballot_id, answers_json, for_alias)
+    alias = entry["alias"]
+    payload = {"alias": alias, "answers": answers_to_json(answers), "cast_at": ballot_board.rfc3339(now())}
+    return await _append_encrypted(
+        principal,
+        ballot_id,
+        "ballot",
+        payload,
+        alias=alias,
+        code=tracking_code(alias, answers),
+        alphas=[c.alpha.hex() for a in answers for c in a.choices],
+        cast_by=cast_by,
+    )
+
+
+async def spoil(
+    principal: Principal,
+    ballot_id: int,
+    answers_json: object,
+    reveal_json: object,
+    *,
+    for_alias: str | None = None,
+) -> dict[str, Any]:
+    """A Benaloh audit: the ballot and its reveal go on the board's audited list, never counted."""
+    entry, crypto, answers, cast_by = await _prepare(principal, ballot_id, answers_json, for_alias)
+    if not isinstance(reveal_json, list) or len(reveal_json) != len(answers):
+        raise Refused(
+            "reveal",
+            N_("The ballot was refused ({check}): {reason}"),
+            check="reveal",
+            reason="one reveal per question",
+        )
+    try:
+        reveals = [Reveal.from_json(r, f"reveal[{q}]") for q, r in enumerate(reveal_json)]
+        for q, (answer, reveal) in enumerate(zip(answers, reveals, strict=True)):
+            check_reveal(q, crypto.public_key, answer, reveal)
+    except CheckFailed as error:
+        raise Refused(
+            error.check,
+            N_("The ballot was refused ({check}): {reason}"),
+            check=error.check,
+            reason=str(error),
+        ) from None
+    alias = entry["alias"]
+    payload = {
+        "alias": alias,
+        "answers": answers_to_json(answers),
+        "reveal": [r.to_json() for r in reveals],
+        "cast_at": ballot_board.rfc3339(now()),
+    }
+    return await _append_encrypted(
+        principal,
+        ballot_id,
+        "audited",
+        payload,
+        alias=alias,
+        code=tracking_code(alias, answers),
+        alphas=[c.alpha.hex() for a in answers for c in a.choices],
+        cast_by=cast_by,
+    )
+
+
+async def vote(
+    principal: Principal, ballot_id: int, choices: object, *, for_alias: str | None = None
+) -> dict[str, Any]:
+    """An open (roll-call) ballot's vote, in clear with the voter's name; the last one counts."""
+    row = await _ballot(ballot_id)
+    if row["secrecy"] != BallotSecrecy.open.value:
+        raise Conflict(N_("This is a secret ballot: it takes encrypted ballots only."))
+    check_window(row, now())
+    entry, cast_by = await voter_entry(principal, ballot_id, for_alias)
+    shapes = question_shapes(json.loads(row["questions"]))
+    rows = _marks(choices, shapes)
+    payload = {
+        "alias": entry["alias"],
+        "voter_name": entry["voter_name"],
+        "choices": rows,
+        "cast_at": ballot_board.rfc3339(now()),
+    }
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        check_window(locked, now())
+        added = await ballot_board.append(locked, "vote", payload, alias=entry["alias"], cast_by=cast_by)
+        await audit.record(
+            principal.actor,
+            "cast_vote",
+            "ballot",
+            ballot_id,
+            {"seq": added["seq"], "alias": entry["alias"], "proxy": cast_by is not None},
+        )
+    return {"seq": added["seq"], "head": added["hash"]}
+
+
+def _marks(choices: object, shapes: Sequence[QuestionShape]) -> list[list[int]]:
+    if not isinstance(choices, list) or len(choices) != len(shapes):
+        raise Invalid(N_("Give one answer per question."))
+    rows: list[list[int]] = []
+    for q, (marks, shape) in enumerate(zip(choices, shapes, strict=True)):
+        if (
+            not isinstance(marks, list)
+            or len(marks) != shape.options
+            or any(m not in (0, 1) or isinstance(m, bool) for m in marks)
+        ):
+            raise Invalid(N_("Question {number}: mark each option 0 or 1."), number=q + 1)
+        if not shape.allows(marks):
+            raise Invalid(N_("Question {number}: this selection is not allowed."), number=q + 1)
+        rows.append(list(marks))
+    return rows
+
+
+async def my_entries(principal: Principal | None, ballot_id: int) -> list[dict[str, Any]]:
+    """The aliases the principal may vote for (her own and her proxies), with her last ballot."""
+    if principal is None or principal.resident_id is None:
+        return []
+    own = await RosterEntry.select(RosterEntry.alias, RosterEntry.resident, RosterEntry.weight).where(
+        (RosterEntry.ballot == ballot_id) & (RosterEntry.resident == principal.resident_id)
+    )
+    proxies = await Proxy.select(Proxy.delegator).where(
+        (Proxy.ballot == ballot_id) & (Proxy.delegate == principal.resident_id) & Proxy.revoked_at.is_null()
+    )
+    delegated = []
+    if proxies:
+        delegated = await RosterEntry.select(
+            RosterEntry.alias, RosterEntry.resident, RosterEntry.weight
+        ).where(
+            (RosterEntry.ballot == ballot_id) & RosterEntry.resident.is_in([p["delegator"] for p in proxies])
+        )
+    out = []
+    for entry, is_own in [(e, True) for e in own] + [(e, False) for e in delegated]:
+        last = (
+            await BoardEntry.select(BoardEntry.seq, BoardEntry.tracking_code, BoardEntry.created_at)
+            .where(
+                (BoardEntry.ballot == ballot_id)
+                & (BoardEntry.alias == entry["alias"])
+                & BoardEntry.kind.is_in(["ballot", "vote"])
+            )
+            .order_by(BoardEntry.seq, ascending=False)
+            .first()
+        )
+        out.append(
+            {
+                "alias": entry["alias"],
+                "weight": entry["weight"],
+                "own": is_own,
+                "voted": last is not None,
+                "last_seq": last["seq"] if last else None,
+                "tracking_code": last["tracking_code"] if last else None,
+            }
+        )
+    return out
+
+
+# Proxies ---------------------------------------------------------------------------------
+
+
+async def record_proxy(
+    principal: Principal, ballot_id: int, *, delegator_id: int, delegate_id: int, consent: str
+) -> int:
+    """委托: recorded by staff or the council from the delegator's written consent."""
+    from council.ballots.service import get_row, managed
+
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    if row["status"] in (BallotStatus.closed.value, BallotStatus.tallied.value):
+        raise Conflict(N_("Voting has closed."))
+    consent = consent.strip()
+    if not consent:
+        raise Invalid(N_("Say how the delegator gave written consent (for example the form's number)."))
+    if delegator_id == delegate_id:
+        raise Invalid(N_("A resident cannot be her own proxy."))
+    people = await Resident.select(Resident.id, Resident.active, Resident.household.path).where(
+        Resident.id.is_in([delegator_id, delegate_id])
+    )
+    found = {p["id"]: p for p in people}
+    for resident_id in (delegator_id, delegate_id):
+        person = found.get(resident_id)
+        if (
+            person is None
+            or not person["active"]
+            or not person["household.path"].startswith(row["scope_path"])
+        ):
+            raise Invalid(N_("Resident {id} does not live in this ballot's place."), id=resident_id)
+    held = await Proxy.count().where(
+        (Proxy.ballot == ballot_id) & (Proxy.delegate == delegate_id) & Proxy.revoked_at.is_null()
+    )
+    if held >= MAX_PROXIES_PER_DELEGATE:
+        raise Conflict(N_("This delegate already holds {count} proxies, the most allowed."), count=held)
+    if await Proxy.exists().where(
+        (Proxy.ballot == ballot_id) & (Proxy.delegator == delegator_id) & Proxy.revoked_at.is_null()
+    ):
+        raise Conflict(N_("This resident has already given a proxy for this ballot."))
+    async with write_transaction():
+        proxy = Proxy(
+            ballot=ballot_id,
+            delegator=delegator_id,
+            delegate=delegate_id,
+            consent=consent,
+            recorded_by=principal.id,
+            created_at=now(),
+        )
+        await proxy.save()
+        await audit.record(
+            principal.actor,
+            "record_proxy",
+            "ballot",
+            ballot_id,
+            {"proxy_id": proxy.id, "delegator": delegator_id, "delegate": delegate_id, "consent": consent},
+        )
+    return int(proxy.id)
+
+
+async def revoke_proxy(principal: Principal, ballot_id: int, proxy_id: int) -> None:
+    from council.ballots.service import get_row, managed
+
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    async with write_transaction():
+        updated = (
+            await Proxy.update({Proxy.revoked_at: now()})
+            .where((Proxy.id == proxy_id) & (Proxy.ballot == ballot_id) & Proxy.revoked_at.is_null())
+            .returning(Proxy.id)
+        )
+        if not updated:
+            raise NotFound(N_("No live proxy with number {id}."), id=proxy_id)
+        await audit.record(principal.actor, "revoke_proxy", "ballot", ballot_id, {"proxy_id": proxy_id})
+
+
+async def proxies(ballot_id: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = (
+        await Proxy.select(
+            Proxy.id,
+            Proxy.delegator,
+            Proxy.delegator.name,
+            Proxy.delegate,
+            Proxy.delegate.name,
+            Proxy.consent,
+            Proxy.created_at,
+            Proxy.revoked_at,
+        )
+        .where(Proxy.ballot == ballot_id)
+        .order_by(Proxy.id)
+    )
+    return rows

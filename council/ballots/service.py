@@ -1,0 +1,459 @@
+"""民事民决: creating a ballot, freezing its parameters, opening it (roster snapshot,
+manifest, F) and closing it. Casting is in casting.py, the trustees' work in trustees.py,
+the result in results.py.
+
+Life of a ballot: draft → (secret: setup → keygen → ready) → open → closed → tallied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from council.accounts.principal import Principal
+from council.accounts.tables import Role
+from council.audit import service as audit
+from council.ballots import board as ballot_board
+from council.ballots import keys, notices
+from council.ballots.encrypt import answers_from_json
+from council.ballots.keys import Dealing
+from council.ballots.proofs import ChallengeResponse
+from council.ballots.record import build_manifest, parameters, question_shapes
+from council.ballots.rules import check_rule
+from council.ballots.tables import (
+    Ballot,
+    BallotSecrecy,
+    BallotStatus,
+    BoardEntry,
+    RosterEntry,
+    Trustee,
+    WeightBasis,
+)
+from council.ballots.tally import sum_ballots
+from council.canonical import canonical_bytes
+from council.community.tables import Node, NodeKind, Resident
+from council.db import write_transaction
+from council.errors import Conflict, Forbidden, Invalid, NotFound
+from council.i18n import N_
+from council.proposals.tables import Proposal
+
+CREATOR_ROLES = (Role.council_member, Role.host, Role.staff)
+MAX_QUESTIONS = 20
+MAX_OPTIONS = 50
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text) if text else None
+
+
+def dumps(value: Any) -> str:
+    return canonical_bytes(value).decode("utf-8")
+
+
+async def get_row(ballot_id: int) -> dict[str, Any]:
+    row = await Ballot.select().where(Ballot.id == ballot_id).first()
+    if row is None:
+        raise NotFound(N_("No ballot with number {id}."), id=ballot_id)
+    return row
+
+
+def can_manage(principal: Principal | None, row: dict[str, Any]) -> bool:
+    return principal is not None and principal.can(row["scope_path"], *CREATOR_ROLES)
+
+
+async def visible_row(principal: Principal | None, ballot_id: int) -> dict[str, Any]:
+    """Drafts are seen by the people who may manage them and by their trustees."""
+    row = await get_row(ballot_id)
+    if row["status"] in (BallotStatus.draft.value, BallotStatus.keygen.value, BallotStatus.failed.value):
+        if can_manage(principal, row):
+            return row
+        if principal is not None and await Trustee.exists().where(
+            (Trustee.ballot == ballot_id) & (Trustee.user == principal.id)
+        ):
+            return row
+        raise NotFound(N_("No ballot with number {id}."), id=ballot_id)
+    return row
+
+
+def managed(principal: Principal, row: dict[str, Any]) -> None:
+    if not can_manage(principal, row):
+        raise Forbidden(N_("Only council members, hosts and staff of this place can manage its ballots."))
+
+
+def check_questions(questions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions completed with costs and budget, or Invalid naming the problem."""
+    if not questions or len(questions) > MAX_QUESTIONS:
+        raise Invalid(N_("A ballot has 1 to {max} questions."), max=MAX_QUESTIONS)
+    full: list[dict[str, Any]] = []
+    for q, question in enumerate(questions):
+        options = [str(o).strip() for o in question.get("options", [])]
+        text = str(question.get("text", "")).strip()
+        if not text or len(options) < 1 or len(options) > MAX_OPTIONS or not all(options):
+            raise Invalid(
+                N_("Question {number} needs a text and 1 to {max} options, none empty."),
+                number=q + 1,
+                max=MAX_OPTIONS,
+            )
+        if len(set(options)) != len(options):
+            raise Invalid(N_("Question {number} lists an option twice."), number=q + 1)
+        full.append(
+            {
+                "text": text,
+                "options": options,
+                "min": question.get("min", 1),
+                "max": question.get("max", 1),
+                "costs": question.get("costs"),
+                "budget": question.get("budget"),
+            }
+        )
+    try:
+        question_shapes(full)
+    except ValueError as error:
+        raise Invalid(N_("The questions are not valid: {problem}"), problem=str(error)) from None
+    return full
+
+
+async def _trustee_users(user_ids: Sequence[int], scope_path: str) -> list[dict[str, Any]]:
+    if len(set(user_ids)) != len(user_ids):
+        raise Invalid(N_("A trustee is listed twice."))
+    users = []
+    from council.accounts.login import load_principal
+
+    for user_id in user_ids:
+        principal = await load_principal(user_id)
+        if principal is None or not principal.can(scope_path, Role.supervisor):
+            raise Invalid(
+                N_("User {id} is not a supervisor of this place and cannot be a trustee."), id=user_id
+            )
+        users.append({"id": user_id, "name": principal.display_name or principal.username})
+    return users
+
+
+async def create(
+    principal: Principal,
+    *,
+    title: str,
+    description: str,
+    scope_id: int,
+    secrecy: BallotSecrecy,
+    weight_basis: WeightBasis,
+    questions: Sequence[dict[str, Any]],
+    rule: dict[str, Any],
+    opens_at: datetime,
+    closes_at: datetime,
+    trustee_ids: Sequence[int] = (),
+    threshold: int | None = None,
+    proposal_id: int | None = None,
+) -> int:
+    scope = await Node.select().where(Node.id == scope_id).first()
+    if scope is None or not scope["active"] or scope["kind"] == NodeKind.household.value:
+        raise Invalid(N_("A ballot is for a unit, a building, a grid or the community."))
+    if not principal.can(scope["path"], *CREATOR_ROLES):
+        raise Forbidden(N_("Only council members, hosts and staff of this place can manage its ballots."))
+    title = title.strip()
+    if not title:
+        raise Invalid(N_("A title is required."))
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise Invalid(N_("Times need a time zone."))
+    if closes_at <= opens_at:
+        raise Invalid(N_("The ballot must close after it opens."))
+    if closes_at <= now():
+        raise Invalid(N_("The closing time is already past."))
+    full = check_questions(questions)
+    try:
+        check_rule(rule, question_shapes(full))
+    except ValueError as error:
+        raise Invalid(N_("The outcome rule is not valid: {problem}"), problem=str(error)) from None
+    if proposal_id is not None and not await Proposal.exists().where(Proposal.id == proposal_id):
+        raise Invalid(N_("No proposal with number {id}."), id=proposal_id)
+    trustees: list[dict[str, Any]] = []
+    t = n = 0
+    if secrecy is BallotSecrecy.secret:
+        trustees = await _trustee_users(trustee_ids, scope["path"])
+        n = len(trustees)
+        if n < 1:
+            raise Invalid(N_("A secret ballot needs at least one trustee from the supervisory committee."))
+        t = keys.default_threshold(n) if threshold is None else threshold
+        if not 1 <= t <= n:
+            raise Invalid(N_("The threshold must be between 1 and the number of trustees ({n})."), n=n)
+    elif trustee_ids:
+        raise Invalid(N_("An open ballot has no trustees."))
+    stamp = now()
+    async with write_transaction():
+        ballot = Ballot(
+            title=title,
+            description=description.strip(),
+            proposal=proposal_id,
+            scope=scope_id,
+            scope_path=scope["path"],
+            secrecy=secrecy.value,
+            weight_basis=weight_basis.value,
+            status=BallotStatus.draft.value,
+            questions=dumps(full),
+            rule=dumps(rule),
+            t=t,
+            n=n,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            created_by=principal.id,
+            created_at=stamp,
+        )
+        await ballot.save()
+        for j, user in enumerate(trustees, start=1):
+            await Trustee(ballot=ballot.id, position=j, user=user["id"], name=user["name"]).save()
+        await audit.record(
+            principal.actor,
+            "create_ballot",
+            "ballot",
+            ballot.id,
+            {"title": title, "secrecy": secrecy.value, "scope_id": scope_id, "t": t, "n": n},
+        )
+    return int(ballot.id)
+
+
+async def setup(principal: Principal, ballot_id: int) -> None:
+    """Freezes a secret ballot's parameters and asks its trustees to generate the key."""
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    if row["secrecy"] != BallotSecrecy.secret.value:
+        raise Conflict(N_("An open ballot needs no key: open it directly."))
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        if locked["status"] != BallotStatus.draft.value:
+            raise Conflict(N_("Only a draft can be sent to the trustees."))
+        await Ballot.update({Ballot.status: BallotStatus.keygen.value}).where(Ballot.id == ballot_id)
+        await audit.record(principal.actor, "setup_ballot", "ballot", ballot_id, {})
+        await notices.trustees_called(ballot_id)
+
+
+def ballot_parameters(row: dict[str, Any], trustees: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What F₀ hashes, from the ballot row and its trustees (by position)."""
+    return parameters(
+        ballot_id=row["id"],
+        title=row["title"],
+        secrecy=row["secrecy"],
+        questions=loads(row["questions"]),
+        rule=loads(row["rule"]),
+        weight_basis=row["weight_basis"],
+        t=row["t"],
+        n=row["n"],
+        trustees=[{"index": tr["position"], "name": tr["name"], "box_key": tr["box_key"]} for tr in trustees],
+    )
+
+
+def dealing_of(trustee: dict[str, Any]) -> Dealing:
+    commitments = keys.commitments_from_json(loads(trustee["commitments"]), f"trustee {trustee['position']}")
+    pok = ChallengeResponse.from_json(loads(trustee["pok"]), f"trustee {trustee['position']}.pok")
+    sealed = {int(j): bytes.fromhex(box) for j, box in loads(trustee["sealed"]).items()}
+    return Dealing(trustee["position"], commitments, pok, sealed)
+
+
+async def trustees_of(ballot_id: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = (
+        await Trustee.select().where(Trustee.ballot == ballot_id).order_by(Trustee.position)
+    )
+    return rows
+
+
+async def _household_aliases(scope_path: str) -> dict[int, str]:
+    """Each household's public label: building-unit-room, unique within the scope."""
+    nodes = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(
+        Node.path.like(f"{scope_path}%") & (Node.active == True)  # noqa: E712
+    )
+    names = {n["id"]: n["name"] for n in nodes}
+    labels: dict[int, str] = {}
+    for node in nodes:
+        if node["kind"] != NodeKind.household.value:
+            continue
+        ids = [int(part) for part in node["path"].strip("/").split("/")]
+        # building, unit, household: the last three levels of the path
+        labels[node["id"]] = "-".join(names.get(i, str(i)) for i in ids[-3:])
+    seen: dict[str, int] = {}
+    for household, label in sorted(labels.items()):
+        if label in seen:
+            labels[household] = f"{label}#{household}"
+        seen[label] = household
+    return labels
+
+
+async def snapshot_roster(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who may vote, as roster entries: per resident, or per household through its
+    representative (the first active resident when none is marked)."""
+    labels = await _household_aliases(row["scope_path"])
+    residents = (
+        await Resident.select(
+            Resident.id, Resident.code, Resident.name, Resident.household, Resident.is_representative
+        )
+        .where((Resident.active == True) & Resident.household.is_in(list(labels) or [-1]))  # noqa: E712
+        .order_by(Resident.id)
+    )
+    entries: list[dict[str, Any]] = []
+    if row["weight_basis"] == WeightBasis.household.value:
+        chosen: dict[int, dict[str, Any]] = {}
+        for resident in residents:
+            current = chosen.get(resident["household"])
+            if current is None or (resident["is_representative"] and not current["is_representative"]):
+                chosen[resident["household"]] = resident
+        for household in sorted(chosen, key=lambda h: labels[h]):
+            resident = chosen[household]
+            entries.append(
+                {
+                    "alias": labels[household],
+                    "resident": resident["id"],
+                    "household": household,
+                    **_names(resident),
+                }
+            )
+    else:
+        for resident in sorted(residents, key=lambda r: (labels[r["household"]], r["code"])):
+            entries.append(
+                {
+                    "alias": f"{labels[resident['household']]}·{resident['code']}",
+                    "resident": resident["id"],
+                    "household": resident["household"],
+                    **_names(resident),
+                }
+            )
+    return entries
+
+
+def _names(resident: dict[str, Any]) -> dict[str, Any]:
+    return {"voter_name": resident["name"], "weight": 1}
+
+
+async def open_ballot(principal: Principal, ballot_id: int) -> None:
+    """Freezes the roster and the manifest (F) and starts taking votes inside the window."""
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    secret = row["secrecy"] == BallotSecrecy.secret.value
+    wanted = BallotStatus.ready.value if secret else BallotStatus.draft.value
+    if row["status"] != wanted:
+        if secret and row["status"] in (BallotStatus.draft.value, BallotStatus.keygen.value):
+            raise Conflict(N_("The trustees have not finished generating the key yet."))
+        raise Conflict(N_("This ballot cannot be opened in its present state."))
+    if row["closes_at"] <= now():
+        raise Conflict(N_("The closing time is already past: change the times first."))
+    roster = await snapshot_roster(row)
+    if not roster:
+        raise Conflict(N_("Nobody lives in this place: there is nobody to vote."))
+    trustees = await trustees_of(ballot_id)
+    params = ballot_parameters(row, trustees)
+    manifest = build_manifest(
+        params,
+        dealings=[dealing_of(tr) for tr in trustees],
+        roster=[{"alias": e["alias"], "weight": e["weight"]} for e in roster],
+        opens_at=ballot_board.rfc3339(row["opens_at"]),
+        closes_at=ballot_board.rfc3339(row["closes_at"]),
+    )
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        if locked["status"] != wanted:
+            raise Conflict(N_("This ballot cannot be opened in its present state."))
+        await RosterEntry.insert(
+            *[
+                RosterEntry(
+                    ballot=ballot_id,
+                    alias=e["alias"],
+                    weight=e["weight"],
+                    resident=e["resident"],
+                    household=e["household"],
+                    voter_name=e["voter_name"],
+                    position=k,
+                )
+                for k, e in enumerate(roster)
+            ]
+        )
+        await Ballot.update(
+            {
+                Ballot.status: BallotStatus.open.value,
+                Ballot.parameters: dumps(params),
+                Ballot.f0: manifest["F0"],
+                Ballot.manifest: dumps(manifest),
+                Ballot.fingerprint: manifest["fingerprint"],
+                Ballot.public_key: manifest["public_key"] or "",
+                Ballot.head: manifest["fingerprint"],
+                Ballot.length: 0,
+                Ballot.opened_at: now(),
+            }
+        ).where(Ballot.id == ballot_id)
+        await audit.record(
+            principal.actor,
+            "open_ballot",
+            "ballot",
+            ballot_id,
+            {"fingerprint": manifest["fingerprint"], "roster": len(roster)},
+        )
+        await notices.voters_invited(ballot_id)
+
+
+async def _last_ballots(ballot_id: int, kind: str) -> dict[str, dict[str, Any]]:
+    """The last entry of each alias (a revote supersedes the earlier ones)."""
+    rows = await (
+        BoardEntry.select(BoardEntry.alias, BoardEntry.payload, BoardEntry.seq)
+        .where((BoardEntry.ballot == ballot_id) & (BoardEntry.kind == kind))
+        .order_by(BoardEntry.seq)
+    )
+    return {row["alias"]: row for row in rows}
+
+
+async def close(principal: Principal, ballot_id: int, *, early: bool = False) -> None:
+    """Ends voting: appends `close`, computes the sums of the counted ballots (secret) or
+    publishes the result at once (open)."""
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    if row["status"] != BallotStatus.open.value:
+        raise Conflict(N_("Only an open ballot can be closed."))
+    if now() < row["closes_at"] and not early:
+        raise Conflict(N_("The ballot closes at its closing time; closing early must be asked for."))
+    from council.ballots import results
+
+    secret = row["secrecy"] == BallotSecrecy.secret.value
+    kind = "ballot" if secret else "vote"
+    roster = await (
+        RosterEntry.select(RosterEntry.alias, RosterEntry.weight)
+        .where(RosterEntry.ballot == ballot_id)
+        .order_by(RosterEntry.position)
+    )
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        if locked["status"] != BallotStatus.open.value:
+            raise Conflict(N_("Only an open ballot can be closed."))
+        closed_at = now()
+        await ballot_board.append(locked, "close", {"closed_at": ballot_board.rfc3339(closed_at)})
+        last = await _last_ballots(ballot_id, kind)
+        counted = [r["alias"] for r in roster if r["alias"] in last]
+        weights = {r["alias"]: r["weight"] for r in roster}
+        update: dict[Any, Any] = {
+            Ballot.status: BallotStatus.closed.value,
+            Ballot.closed_at: closed_at,
+            Ballot.counted: dumps(counted),
+        }
+        if secret:
+            shapes = question_shapes(loads(row["questions"]))
+            pairs = [
+                (weights[a], answers_from_json(json.loads(last[a]["payload"])["answers"])) for a in counted
+            ]
+            sums = await asyncio.to_thread(sum_ballots, shapes, pairs)
+            from council.ballots.record import sums_to_json
+
+            update[Ballot.sums] = dumps(sums_to_json(sums))
+        await Ballot.update(update).where(Ballot.id == ballot_id)
+        await audit.record(
+            principal.actor,
+            "close_ballot",
+            "ballot",
+            ballot_id,
+            {"early": early and now() < row["closes_at"], "counted": len(counted)},
+        )
+        if secret:
+            await notices.trustees_to_decrypt(ballot_id)
+        else:
+            choices = {a: json.loads(last[a]["payload"])["choices"] for a in counted}
+            await results.publish_open(locked, row, counted, weights, choices)

@@ -9,7 +9,7 @@ from council.accounts.principal import Principal
 from council.ballots import board as ballot_board
 from council.ballots.service import CREATOR_ROLES, loads, trustees_of, visible_row
 from council.ballots.tables import Ballot, BallotStatus, BoardEntry, RosterEntry
-from council.errors import Conflict
+from council.errors import Conflict, NotFound
 from council.i18n import N_
 
 UNPUBLISHED = (BallotStatus.draft.value, BallotStatus.keygen.value, BallotStatus.failed.value)
@@ -178,3 +178,17 @@ async def find_tracking_code(ballot_id: int, code: str) -> list[dict[str, Any]]:
         .order_by(BoardEntry.seq)
     )
     return rows
+
+
+async def audited_file(principal: Principal | None, ballot_id: int, seq: int) -> dict[str, Any]:
+    """{manifest, audited}: what `council verify --audited FILE` checks on any device."""
+    document = {"manifest": await manifest(principal, ballot_id)}
+    row = (
+        await BoardEntry.select(BoardEntry.payload)
+        .where((BoardEntry.ballot == ballot_id) & (BoardEntry.seq == seq) & (BoardEntry.kind == "audited"))
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("No audited ballot at position {seq} of this board."), seq=seq)
+    document["audited"] = json.loads(row["payload"])
+    return document

@@ -145,6 +145,11 @@ class BallotsApi(Controller):
             headers={"content-disposition": f'attachment; filename="ballot-{ballot_id}-record.zip"'},
         )
 
+    @get("/{ballot_id:int}/audited/{seq:int}", opt={"public": True})
+    async def audited_file(self, request: Req, ballot_id: int, seq: int) -> dict[str, Any]:
+        """One audited (spoiled) ballot with the manifest: the file `council verify --audited` checks."""
+        return await queries.audited_file(principal_of(request), ballot_id, seq)
+
     @get("/{ballot_id:int}/me", guards=[requires_login])
     async def me(self, request: Req, ballot_id: int) -> dict[str, Any]:
         """The aliases I may vote for (mine and my proxies) and my last ballot for each."""

@@ -647,6 +647,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--audited", metavar="FILE", help="an audited (spoiled) ballot file {manifest, audited}"
     )
     parser.add_argument("--workers", type=int, default=None, help="processes for the ballot proofs")
+    parser.add_argument(
+        "--receipt",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("TRACKING_CODE", "HEAD"),
+        help="also check a voter's receipt: her ballot is on the final board and the head she was shown "
+        "lies on its chain (repeatable)",
+    )
     args = parser.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -662,7 +671,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Record {args.record}")
     report = verify_record(record.manifest, record.board, record.result, workers=args.workers)
     print(report.text())
-    return 0 if report.ok else 1
+    receipts_ok = True
+    for code, head in args.receipt:
+        if report.ok and check_receipt(record.board, code.lower(), head.lower()):
+            print(f"  receipt {code[:8]}…: the ballot is on the board and head {head[:12]}… is on its chain")
+        else:
+            receipts_ok = False
+            print(
+                f"FAILED [receipt] tracking code {code[:8]}… with head {head[:12]}… is not on this board's chain"
+            )
+    return 0 if report.ok and receipts_ok else 1
 
 
 def _main_audited(path: str) -> int:

@@ -4,10 +4,12 @@ refusals naming the check, close, decryption shares, result, record, verifier.""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from council.ballots.record import read_record
-from council.ballots.verify import verify_record
+from council.ballots.verify import main as verify_main
+from council.ballots.verify import verify_audited, verify_record
 from tests.ballots.helpers import (
     alias_of,
     bearer,
@@ -21,7 +23,7 @@ from tests.ballots.helpers import (
 )
 
 
-async def test_secret_election_end_to_end(client: Any, settings: Any) -> None:
+async def test_secret_election_end_to_end(client: Any, settings: Any, tmp_path: Path) -> None:
     people = await election_people(settings)
     tokens = people["tokens"]
     ballot_id = await create_ballot(client, people)
@@ -45,6 +47,9 @@ async def test_secret_election_end_to_end(client: Any, settings: Any) -> None:
         headers=bearer(tokens["voter4"]),
     )
     assert audited.status_code == 201, audited.text
+    spoiled = (await client.get(f"/api/v1/ballots/{ballot_id}/audited/{audited.json()['seq']}")).json()
+    audit_report, revealed = verify_audited(spoiled)
+    assert audit_report.ok and revealed == [[0, 1, 0]]
     # the audited ballot can never be cast afterwards
     again = await client.post(
         f"/api/v1/ballots/{ballot_id}/ballots", json={"answers": answers}, headers=bearer(tokens["voter4"])
@@ -85,6 +90,12 @@ async def test_secret_election_end_to_end(client: Any, settings: Any) -> None:
     report = verify_record(record.manifest, record.board, record.result, workers=1)
     assert report.ok, report
     assert record.result["head"] == summary["head"]
+    path = tmp_path / "record.zip"
+    path.write_bytes(zipped.content)
+    good = ["--receipt", receipts["voter1"]["tracking_code"], receipts["voter1"]["head"]]
+    assert verify_main([str(path), "--workers", "1", *good]) == 0
+    forged = ["--receipt", receipts["voter1"]["tracking_code"], "ab" * 32]
+    assert verify_main([str(path), "--workers", "1", *forged]) == 1
     tampered = copy.deepcopy(record)
     tampered.result["counts"] = [[3, 0, 1]]
     assert not verify_record(tampered.manifest, tampered.board, tampered.result, workers=1).ok

@@ -6,6 +6,7 @@ from council.accounts.tables import ApiToken, Invitation, RoleAssignment, User
 from council.audit.tables import AuditEntry
 from council.ballots.tables import Ballot, BoardEntry, Ciphertext, Proxy, RosterEntry, Trustee
 from council.community.tables import Node, Resident
+from council.hearings.tables import AgendaItem, Attachment, Attendance, Hearing, Motion, Speaker, Statement
 from council.notifications.tables import Notification, OutboxEmail
 from council.proposals.tables import (
     Comment,
@@ -44,6 +45,13 @@ APP_CONFIG = AppConfig(
         BoardEntry,
         Ciphertext,
         Proxy,
+        Hearing,
+        AgendaItem,
+        Attendance,
+        Speaker,
+        Statement,
+        Motion,
+        Attachment,
     ],
     migration_dependencies=[],
     commands=[],

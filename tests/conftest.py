@@ -74,6 +74,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _TABLES = [
+    "hearing_attachment",
+    "motion",
+    "statement",
+    "speaker",
+    "attendance",
+    "agenda_item",
+    "hearing",
     "ballot_proxy",
     "ballot_ciphertext",
     "ballot_board",

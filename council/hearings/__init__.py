@@ -1,0 +1,1 @@
+"""民事民议: hearings run in the room and online at once."""

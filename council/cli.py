@@ -244,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 # to be usable on its own: `python -m council.ballots.verify`).
 _PURE = {
     "verify": ("council.ballots.verify", "check an election record, or one audited ballot (--audited)"),
+    "trustee": ("council.ballots.trustee_cli", "a trustee's election key and decryption: keygen, decrypt"),
     "ballots": ("council.ballots.__main__", "ballots without a server: simulate OUT.zip"),
 }
 

@@ -16,7 +16,7 @@ from council.ballots import keys, tally
 from council.ballots.checks import CheckFailed
 from council.ballots.group import Scalar, base
 from council.ballots.keys import ShareComplaint
-from council.ballots.proofs import ChallengeResponse
+from council.ballots.proofs import ChallengeResponse, prove_pok
 from council.ballots.record import f0_of, sums_from_json
 
 
@@ -76,7 +76,12 @@ def _check_f0(state: Mapping[str, Any]) -> bytes:
 
 
 def dealing(state: Mapping[str, Any], secrets: TrusteeSecrets) -> dict[str, Any]:
-    """Draws the polynomial (kept in `secrets`) and returns the dealing to post."""
+    """Draws the polynomial (kept in `secrets`) and returns the dealing to post.
+
+    When `secrets` holds a polynomial already (drawn by an earlier run whose post may
+    never have arrived), that polynomial is dealt again, with a fresh proof and fresh
+    seals: a trustee never has two polynomials for one ballot.
+    """
     f0 = _check_f0(state)
     params = state["parameters"]
     mine = next(tr for tr in params["trustees"] if tr["index"] == secrets.index)
@@ -85,7 +90,18 @@ def dealing(state: Mapping[str, Any], secrets: TrusteeSecrets) -> dict[str, Any]
             "the parameters carry another box key for this trustee: use the key file you registered"
         )
     box_keys = {tr["index"]: PublicKey(bytes.fromhex(tr["box_key"])) for tr in params["trustees"]}
-    polynomial, dealt = keys.deal(f0, secrets.index, int(params["t"]), box_keys)
+    t = int(params["t"])
+    if secrets.polynomial:
+        if len(secrets.polynomial) != t:
+            raise StateError(
+                f"the key file's polynomial has {len(secrets.polynomial)} coefficients, t is {t}"
+            )
+        polynomial = keys.Polynomial(tuple(Scalar.from_hex(c, "polynomial") for c in secrets.polynomial))
+        pok = prove_pok(f0, secrets.index, polynomial.coefficients[0])
+        sealed = {j: keys.seal_share(polynomial.at(j), key) for j, key in box_keys.items()}
+        dealt = keys.Dealing(secrets.index, polynomial.commitments(), pok, sealed)
+    else:
+        polynomial, dealt = keys.deal(f0, secrets.index, t, box_keys)
     secrets.polynomial = [c.hex() for c in polynomial.coefficients]
     public = dealt.to_json()
     return {"commitments": public["commitments"], "pok": public["pok"], "sealed": dealt.sealed_json()}
@@ -97,6 +113,16 @@ def check_shares(state: Mapping[str, Any], secrets: TrusteeSecrets) -> Scalar:
     dealings, sealed = state.get("dealings"), state.get("sealed_to_me")
     if not dealings or not sealed:
         raise StateError("not every trustee has posted a dealing yet")
+    everyone = {str(tr["index"]) for tr in state["parameters"]["trustees"]}
+    if set(dealings) != everyone or set(sealed) != everyone:
+        raise StateError("the server does not show one dealing and one sealed share from every trustee")
+    if secrets.polynomial:  # the server shows her own dealing as she made it, not one of its own
+        mine = dealings.get(str(secrets.index)) or {}
+        own = [base(Scalar.from_hex(c, "polynomial")).hex() for c in secrets.polynomial]
+        if mine.get("commitments") != own:
+            raise StateError(
+                "the server shows commitments for this trustee that are not those of her dealing"
+            )
     box = PrivateKey(secrets.box_secret)
     t = int(state["t"])
     shares = []

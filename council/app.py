@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
+from litestar.channels import ChannelsBackend, ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -25,11 +28,15 @@ from council import i18n
 from council.accounts import pages as account_pages
 from council.accounts import routes as account_routes
 from council.audit import routes as audit_routes
+from council.ballots import manage_pages as ballot_manage_pages
+from council.ballots import pages as ballot_pages
 from council.ballots import routes as ballot_routes
 from council.community import pages as roster_pages
 from council.community import routes as roster_routes
 from council.db import PooledSQLiteEngine, engine
 from council.errors import EXCEPTION_HANDLERS
+from council.hearings import live as hearing_live
+from council.hearings import routes as hearing_routes
 from council.home import HomeController, health
 from council.middleware import TokenAwareCSRFMiddleware, auth_middleware
 from council.notifications import pages as notification_pages
@@ -84,6 +91,24 @@ def _stores(settings: Settings) -> dict[str, Store]:
     }
 
 
+def _channels(settings: Settings) -> ChannelsPlugin:
+    """Live updates of hearings: in memory for one process, through Redis for several."""
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        backend: ChannelsBackend = RedisChannelsPubSubBackend(
+            redis=Redis.from_url(settings.redis_url), key_prefix="council:channels"
+        )
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(
+        backend=backend,
+        arbitrary_channels_allowed=True,
+        subscriber_max_backlog=200,
+        subscriber_backlog_strategy="dropleft",
+    )
+
+
 def _jinja(settings: Settings) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -126,6 +151,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.close_pool()
 
     outbox = OutboxWorker(settings)
+    channels = _channels(settings)
+
+    async def start_live() -> None:
+        hearing_live.set_publisher(lambda name, message: channels.publish(message, name))
+
+    async def stop_live() -> None:
+        hearing_live.set_publisher(None)
 
     session = RotatingSessionConfig(
         key="council_session",
@@ -157,6 +189,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *proposal_pages.HANDLERS,
             *proposal_routes.HANDLERS,
             *ballot_routes.HANDLERS,
+            *hearing_routes.HANDLERS,
+            *ballot_pages.HANDLERS,
+            *ballot_manage_pages.HANDLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[
@@ -174,8 +209,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings}),
-        on_startup=[start_pool, outbox.start],
-        on_shutdown=[outbox.stop, close_pool],
+        on_startup=[start_pool, outbox.start, start_live],
+        on_shutdown=[stop_live, outbox.stop, close_pool],
+        plugins=[channels],
         before_request=notification_pages.unread_badge,
         request_max_body_size=settings.max_upload_bytes,
         debug=False,

@@ -41,6 +41,7 @@ async def _decide(
     verb: str,
     reason: str,
     data: dict[str, Any] | None = None,
+    allowed: tuple[str, ...] = OPEN_STATUSES,
 ) -> None:
     done = (
         await Proposal.update(
@@ -51,7 +52,7 @@ async def _decide(
                 Proposal.updated_at: now(),
             }
         )
-        .where((Proposal.id == proposal_id) & Proposal.status.is_in(list(OPEN_STATUSES)))
+        .where((Proposal.id == proposal_id) & Proposal.status.is_in(list(allowed)))
         .returning(Proposal.id)
     )
     if not done:
@@ -140,12 +141,24 @@ async def merge(principal: Principal, proposal_id: int, into_id: int, reason: st
 
 
 async def dispatch(
-    principal: Principal, proposal_id: int, assignee_id: int, days: int = DEFAULT_ORDER_DAYS
+    principal: Principal,
+    proposal_id: int,
+    assignee_id: int,
+    days: int = DEFAULT_ORDER_DAYS,
+    *,
+    from_hearing: bool = False,
 ) -> int:
-    """A small wish goes to the three-order dispatch: a member or volunteer will take it."""
+    """A small wish goes to the three-order dispatch: a member or volunteer will take it.
+    A hearing may also refer a matter it discussed there (`from_hearing`)."""
     row = await get_row(proposal_id)
-    _check(principal, row)
-    if row["kind"] != ProposalKind.small_wish.value:
+    if from_hearing:
+        if not principal.can(row["scope_path"], *TRIAGE_ROLES):
+            raise Forbidden(N_("Only council members and staff of this place can triage proposals."))
+        if row["status"] != ProposalStatus.accepted.value:
+            raise Conflict(N_("Only a matter accepted for a hearing can be referred to dispatch."))
+    else:
+        _check(principal, row)
+    if not from_hearing and row["kind"] != ProposalKind.small_wish.value:
         raise Conflict(N_("Only small wishes are dispatched; a matter goes to a hearing."))
     assignee = await User.select(User.id, User.active).where(User.id == assignee_id).first()
     if assignee is None or not assignee["active"]:
@@ -160,7 +173,8 @@ async def dispatch(
             ProposalStatus.dispatched,
             "dispatch",
             "",
-            {"assignee": assignee_id, "days": days},
+            {"assignee": assignee_id, "days": days, "from_hearing": from_hearing},
+            (ProposalStatus.accepted.value,) if from_hearing else OPEN_STATUSES,
         )
         order = Order(
             proposal=proposal_id,

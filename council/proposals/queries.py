@@ -157,6 +157,7 @@ async def dossier(principal: Principal | None, proposal_id: int) -> dict[str, An
     )
     return {
         "proposal": row,
+        "ballots": await _ballots(principal, proposal_id),
         "scope_name": scope["name"] if scope else "",
         "proposer_name": proposer["display_name"] if proposer else "",
         "cosigns": cosigns,
@@ -168,6 +169,21 @@ async def dossier(principal: Principal | None, proposal_id: int) -> dict[str, An
         "photos": photos,
         "timeline": entries,
     }
+
+
+async def _ballots(principal: Principal | None, proposal_id: int) -> list[dict[str, Any]]:
+    """The ballots deciding this matter; drafts only for those who may manage them."""
+    from council.ballots.queries import UNPUBLISHED
+    from council.ballots.service import can_manage
+    from council.ballots.tables import STATUS_TERMS, Ballot, BallotStatus
+
+    rows = await (
+        Ballot.select(Ballot.id, Ballot.title, Ballot.status, Ballot.scope_path, Ballot.closes_at)
+        .where(Ballot.proposal == proposal_id)
+        .order_by(Ballot.id)
+    )
+    shown = [r for r in rows if r["status"] not in UNPUBLISHED or can_manage(principal, r)]
+    return [{**r, "status_term": STATUS_TERMS[BallotStatus(r["status"])]} for r in shown]
 
 
 async def _unit_names(paths: list[str]) -> dict[str, str]:

@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -392,9 +392,11 @@ async def post_all(
     bodies: Sequence[bytes],
     concurrency: int,
     timeout: float = 60,
+    on_answer: Callable[[int, int], None] | None = None,
 ) -> list[tuple[int, dict[str, Any] | None]]:
     """POSTs every body with at most `concurrency` requests in flight; (status, JSON) per
-    voter, status 0 when the request itself failed (connection refused or reset)."""
+    voter, status 0 when the request itself failed (connection refused or reset).
+    `on_answer(k, status)` is called after each answer."""
     import httpx
 
     gate = asyncio.Semaphore(concurrency)
@@ -415,12 +417,16 @@ async def post_all(
                         },
                     )
                 except httpx.HTTPError:
+                    if on_answer is not None:
+                        on_answer(k, 0)
                     return
                 try:
                     data = response.json()
                 except ValueError:
                     data = None
                 out[k] = (response.status_code, data)
+                if on_answer is not None:
+                    on_answer(k, response.status_code)
 
         await asyncio.gather(*(one(k) for k in range(len(voters))))
     return out
@@ -545,3 +551,20 @@ class LiveServer:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def read_board(base: str, ballot_id: int) -> dict[str, Any]:
+    """The whole board from GET /api/v1/ballots/{id}/board, every page: {head, length, entries}."""
+    import httpx
+
+    entries: list[dict[str, Any]] = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        while True:
+            page = client.get(
+                f"/api/v1/ballots/{ballot_id}/board", params={"offset": len(entries), "limit": 1000}
+            )
+            assert page.status_code == 200, page.text
+            data = page.json()
+            entries += data["entries"]
+            if not data["entries"] or len(entries) >= data["total"]:
+                return {"head": data["head"], "length": data["length"], "entries": entries}

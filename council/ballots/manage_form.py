@@ -31,9 +31,9 @@ QUESTION_SLOTS = 3
 YES_NO_OPTIONS = ("赞成", "反对", "弃权")
 KIND_TERMS = {
     "yes_no": Term(N_("Yes / No / Abstain")),
-    "choose": Term(N_("Choose up to k of the options")),
-    "approval": Term(N_("Approval: tick any number, the most ticked win")),
-    "budget": Term(N_("Budget: share a budget between projects")),
+    "choose": Term(N_("Choose up to k")),
+    "approval": Term(N_("Approval (tick any number)")),
+    "budget": Term(N_("Budget (share out units)")),
 }
 PRESET_TERMS = {
     "resident_meeting": Term(

@@ -380,3 +380,14 @@ async def test_proxies_are_recorded_used_and_revoked(client: Any, settings: Any)
         headers=delegate,
     )
     assert again.status_code == 403
+
+
+async def test_a_draft_past_its_closing_time_offers_no_open_button(client: Any, settings: Any) -> None:
+    people = await election_people(settings)
+    ballot_id = await create_ballot(client, people, secrecy="open", trustee_ids=[], threshold=None)
+    await Ballot.update({Ballot.closes_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
+        Ballot.id == ballot_id
+    )
+    await log_in(client, "host")
+    page = await client.get(f"/ballots/{ballot_id}/manage")
+    assert "can no longer be opened" in page.text and f'action="/ballots/{ballot_id}/open"' not in page.text

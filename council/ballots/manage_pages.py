@@ -24,7 +24,7 @@ from council.i18n import N_
 from council.web import flash, redirect, require_principal, safe_next, settings_of
 
 Req = Request[Any, Any, Any]
-KEYGEN_COMMAND = "council trustee keygen --ballot {id}"
+KEYGEN_COMMAND = "council trustee keygen --ballot {id} --wait"
 DECRYPT_COMMAND = "council trustee decrypt --ballot {id}"
 SEARCH_LIMIT = 20
 CLOSED = (BallotStatus.closed.value, BallotStatus.tallied.value)
@@ -193,6 +193,15 @@ class BallotManagePages(Controller):
         form = await request.form()
         await service.setup(require_principal(request), ballot_id)
         flash(request, N_("Sent to the trustees: each of them now generates a key share."))
+        return redirect(_back(request, ballot_id, form))
+
+    @post("/{ballot_id:int}/restart-keygen")
+    async def restart_keygen(self, request: Req, ballot_id: int) -> Redirect:
+        form = await request.form()
+        from council.ballots import trustees
+
+        await trustees.restart_keygen(require_principal(request), ballot_id)
+        flash(request, N_("Key generation starts again: every trustee runs the keygen command once more."))
         return redirect(_back(request, ballot_id, form))
 
     @post("/{ballot_id:int}/open")

@@ -100,6 +100,11 @@ class BallotsApi(Controller):
         """Freezes a secret ballot and calls its trustees to generate the key."""
         await service.setup(require_principal(request), ballot_id)
 
+    @post("/{ballot_id:int}/restart-keygen", status_code=200, guards=[requires_login])
+    async def restart_keygen(self, request: Req, ballot_id: int) -> None:
+        """After a trustee's complaint stopped the key generation: every trustee deals again."""
+        await trustees.restart_keygen(require_principal(request), ballot_id)
+
     @post("/{ballot_id:int}/open", status_code=200, guards=[requires_login])
     async def open(self, request: Req, ballot_id: int) -> dict[str, Any]:
         """Freezes the roster and the manifest; votes are taken inside the window."""

@@ -295,7 +295,10 @@ async def keygen_step(ctx: Context, state: dict[str, Any]) -> str | int:
         ctx.say("The ballot is still a draft: key generation starts when its organiser sets it up.")
         return WAIT
     if status == "failed":
-        ctx.say(f"The key generation of ballot {ballot_id} has failed: {state.get('failure')}")
+        ctx.say(
+            f"The key generation of ballot {ballot_id} has failed: {state.get('failure')}\n"
+            "An organiser can start it again from the ballot's page; then run keygen once more."
+        )
         return 1
     if status in KEYGEN_DONE:
         _ensure_share(ctx, state)

@@ -284,3 +284,27 @@ async def post_shares(principal: Principal, ballot_id: int, shares_json: object)
             )
             published = True
     return {"seq": entry["seq"], "published": published}
+
+
+async def restart_keygen(principal: Principal, ballot_id: int) -> None:
+    """After a complaint: every trustee deals afresh (box keys and F₀ stay, dealings go)."""
+    from council.ballots.service import managed
+
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    _stage(row, BallotStatus.failed)
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        _stage(locked, BallotStatus.failed)
+        await Trustee.update(
+            {Trustee.commitments: "", Trustee.pok: "", Trustee.sealed: "", Trustee.checked_at: None}
+        ).where(Trustee.ballot == ballot_id)
+        await Ballot.update({Ballot.status: BallotStatus.keygen.value, Ballot.failure: ""}).where(
+            Ballot.id == ballot_id
+        )
+        await audit.record(
+            principal.actor, "restart_keygen", "ballot", ballot_id, {"failure": row["failure"]}
+        )
+        from council.ballots import notices
+
+        await notices.trustees_called(ballot_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,14 +92,34 @@ def _stores(settings: Settings) -> dict[str, Store]:
     }
 
 
+class _PubSub(RedisChannelsPubSubBackend):
+    """Redis pub/sub ignores the database number: channel names carry it, so two deployments
+    on one Redis server (as the sessions and limits stores allow) never see each other's hearings."""
+
+    def __init__(self, redis: Any) -> None:
+        super().__init__(redis=redis, key_prefix="council:channels")
+        self._prefix = f"council:{redis.connection_pool.connection_kwargs.get('db', 0)}:"
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        await super().subscribe([self._prefix + c for c in channels])
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        await super().unsubscribe([self._prefix + c for c in channels])
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        await super().publish(data, [self._prefix + c for c in channels])
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        async for channel, data in super().stream_events():
+            yield channel.removeprefix(self._prefix), data
+
+
 def _channels(settings: Settings) -> ChannelsPlugin:
     """Live updates of hearings: in memory for one process, through Redis for several."""
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        backend: ChannelsBackend = RedisChannelsPubSubBackend(
-            redis=Redis.from_url(settings.redis_url), key_prefix="council:channels"
-        )
+        backend: ChannelsBackend = _PubSub(Redis.from_url(settings.redis_url))
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(

@@ -3,8 +3,10 @@
 The state is read from the database (state()); after each committed change the acting
 process reads it once and publishes it on the channel `hearing.{id}` — in memory for one
 process, through Redis when COUNCIL_REDIS_URL is set, so every process's clients get it.
-Each message carries the hearing's `version`: a client that sees a gap, or reconnects,
-fetches the state afresh (GET /api/v1/hearings/{id}/live). Nothing lives only in a process.
+The message is the Server-Sent Event itself (frame(): `id` = the hearing's `version`,
+`event: state`, `data` = the state as JSON on one line), encoded once by the publisher and
+passed on to each client as it is. A client that sees a gap, or reconnects, fetches the
+state afresh (GET /api/v1/hearings/{id}/live). Nothing lives only in a process.
 """
 
 from __future__ import annotations
@@ -132,6 +134,17 @@ async def state(hearing_id: int) -> dict[str, Any] | None:
     }
 
 
+def frame(current: dict[str, Any]) -> str:
+    """The Server-Sent Event of a state: what is published, and what each client is sent."""
+    data = json.dumps(current, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {current['version']}\r\nevent: state\r\ndata: {data}\r\n\r\n"
+
+
+def frame_version(message: bytes) -> int:
+    """The version of a published frame (its `id: N` line)."""
+    return int(message[4 : message.index(b"\r\n")])
+
+
 async def changed(hearing_id: int, version: int, what: str) -> None:
     """After a committed change: publish the new state (a failure to publish loses nothing:
     clients resynchronise from the database)."""
@@ -139,7 +152,7 @@ async def changed(hearing_id: int, version: int, what: str) -> None:
         return
     try:
         current = await state(hearing_id)
-        message = json.dumps({"what": what, "version": version, "state": current}, ensure_ascii=False)
-        _publisher(channel(hearing_id), message)
+        if current is not None:
+            _publisher(channel(hearing_id), frame(current))
     except Exception:
-        log.exception("could not publish hearing %s version %s", hearing_id, version)
+        log.exception("could not publish hearing %s version %s (%s)", hearing_id, version, what)

@@ -4,16 +4,16 @@ record, the live state and its event stream (Server-Sent Events)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import anyio
 from litestar import Controller, Request, delete, get, post, put
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 
 from council.accounts.guards import principal_of, requires_login
 from council.hearings import attendance, floor, live, queries, records, service
@@ -99,30 +99,52 @@ class HearingsApi(Controller):
         return await _live(hearing_id)
 
     @get("/{hearing_id:int}/events", opt={"public": True})
-    async def events(self, hearing_id: int, channels: ChannelsPlugin) -> ServerSentEvent:
+    async def events(self, hearing_id: int, channels: ChannelsPlugin) -> Stream:
         """Server-Sent Events: `state` (the whole live state, with its version) now and after every change."""
-        first = await _live(hearing_id)
+        await service.get_row(hearing_id)  # raises NotFound
+        name = live.channel(hearing_id)
 
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            yield ServerSentEventMessage(
-                data=json.dumps(first, ensure_ascii=False), event="state", id=first["version"]
-            )
-            async with channels.start_subscription([live.channel(hearing_id)]) as subscriber:
+        async def stream() -> AsyncIterator[bytes]:
+            # Subscribed before the first state is read, so no change in between is missed;
+            # the subscription ends however the stream does (a client gone cancels it).
+            with anyio.CancelScope(shield=True):
+                subscriber = await channels.subscribe([name])
+            waiting: asyncio.Future[bytes] | None = None
+            try:
+                current = await live.state(hearing_id)
+                if current is None:
+                    return
+                sent = int(current["version"])
+                yield live.frame(current).encode()
                 events = subscriber.iter_events()
                 while True:
-                    try:
-                        raw = await asyncio.wait_for(anext(events), KEEPALIVE_SECONDS)
-                    except TimeoutError:
-                        yield ServerSentEventMessage(comment="keep-alive")
+                    # One pending read across keep-alives: cancelling it would end the iterator.
+                    if waiting is None:
+                        waiting = asyncio.ensure_future(anext(events))
+                    done, _ = await asyncio.wait({waiting}, timeout=KEEPALIVE_SECONDS)
+                    if not done:
+                        yield b": keep-alive\r\n\r\n"
                         continue
-                    message = json.loads(raw)
-                    yield ServerSentEventMessage(
-                        data=json.dumps(message["state"], ensure_ascii=False),
-                        event="state",
-                        id=message["version"],
-                    )
+                    try:
+                        message = waiting.result()
+                    except StopAsyncIteration:
+                        return
+                    waiting = None
+                    version = live.frame_version(message)
+                    if version > sent:  # messages from several processes may cross: never go back
+                        sent = version
+                        yield message
+            finally:
+                if waiting is not None:
+                    waiting.cancel()
+                with anyio.CancelScope(shield=True):
+                    await channels.unsubscribe(subscriber, [name])
 
-        return ServerSentEvent(stream(), headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+        return Stream(
+            stream(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
 
     @post("/{hearing_id:int}/cancel", status_code=200, guards=[requires_login])
     async def cancel(self, request: Req, hearing_id: int, data: ReasonIn) -> None:

@@ -273,3 +273,39 @@ async def test_board_search_finds_a_tracking_code(client: Any, settings: Any) ->
     assert 'id="result"' in page
     board = _main((await client.get(f"/ballots/{ballot_id}/board")).text)
     assert 'class="kind-close"' in board and 'class="kind-share"' in board and 'class="kind-result"' in board
+
+
+async def test_a_proxy_holder_chooses_whom_she_votes_for(client: Any, settings: Any) -> None:
+    people, ballot_id = await _open_ballot(client, settings)
+    residents = people["c"].residents
+    recorded = await client.post(
+        f"/api/v1/ballots/{ballot_id}/proxies",
+        json={
+            "delegator_id": residents[1]["id"],
+            "delegate_id": residents[0]["id"],
+            "consent": "委托书第3号",
+        },
+        headers=bearer(people["tokens"]["host"]),
+    )
+    assert recorded.status_code == 201, recorded.text
+    own = await alias_of(client, people["tokens"]["voter1"], ballot_id)
+    other = await alias_of(client, people["tokens"]["voter2"], ballot_id)
+    await as_user(client, "voter1")
+    client.headers.pop("x-csrftoken", None)
+    form = await client.get(f"/ballots/{ballot_id}/vote")
+    main = _main(form.text)
+    assert re.search(rf'name="for_alias" value="{re.escape(own)}" data-own="true"[^>]*checked', main)
+    assert f'name="for_alias" value="{other}" data-own="false"' in main
+    vote = await client.post(
+        f"/ballots/{ballot_id}/vote",
+        data={"_csrf_token": csrf_from(form.text), "for_alias": other, "q0": "1", "q1": "2"},
+    )
+    assert vote.status_code == 303
+    board = (await client.get(f"/api/v1/ballots/{ballot_id}/board")).json()
+    assert [(e["payload"]["alias"], e.get("by_proxy")) for e in board["entries"]] == [(other, True)]
+    page = _main((await client.get(f"/ballots/{ballot_id}/board")).text)
+    assert "居民1102" in page and page.count('<span class="tag">') == 1  # the "by proxy" mark
+    # she has not voted for herself yet; the page says so for each alias
+    again = _main((await client.get(f"/ballots/{ballot_id}/vote")).text)
+    last = re.search(r'<ul class="plain" id="last-ballots">(.*?)</ul>', again, re.S)
+    assert last and last.group(1).count("<li>") == 1 and other in last.group(1)

@@ -91,6 +91,17 @@ def secret_ballot(server: str) -> Iterator[dict[str, Any]]:
             trustee_client.check_shares(ok(client.get(url)), secrets[name])
             ok(client.post(f"{url}/confirm"))
         ok(staff.post(f"/api/v1/ballots/{ballot_id}/open"))
+        # resident2 gave resident1 a written proxy: resident1 votes for both
+        resident = {
+            name: ok(staff.get("/api/v1/users", params={"q": name}))["items"][0]["resident_id"]
+            for name in ("resident1", "resident2")
+        }
+        proxy = {
+            "delegator_id": resident["resident2"],
+            "delegate_id": resident["resident1"],
+            "consent": "委托书第1号",
+        }
+        ok(staff.post(f"/api/v1/ballots/{ballot_id}/proxies", json=proxy), 201)
         yield {"id": ballot_id, "staff": staff, "trustees": trustees, "secrets": secrets}
     finally:
         staff.close()
@@ -153,6 +164,7 @@ def test_a_resident_audits_then_casts_a_secret_ballot_on_her_phone(
     assert page.locator("#receipt-warning").is_hidden()
     head = page.inner_text("#receipt-head").strip()
     assert re.fullmatch(r"[0-9a-f]{64}", head)
+    page.locator("#last-ballots li").first.wait_for()  # the page asked /me for her last ballot
     assert code[:4] in page.inner_text("#last-ballots")
     shoot(page, "ballot-receipt")
 
@@ -164,11 +176,28 @@ def test_a_resident_audits_then_casts_a_secret_ballot_on_her_phone(
     assert [e["kind"] for e in cast_entry] == ["ballot"] and [e["kind"] for e in audit_entry] == ["audited"]
     assert board["head"] == head and [e["kind"] for e in board["entries"]] == ["audited", "ballot"]
 
+    # then, by proxy, for her neighbour: another ballot under the neighbour's alias
+    page.click("#again")
+    _visible(page, "#ballot-form")
+    page.locator("label.option", has=page.locator("input[name=for_alias][data-own=false]")).click()
+    page.click("#encrypt")
+    _visible(page, "#step-check")
+    proxy_code = page.inner_text("#check-code").strip()
+    page.click("#cast")
+    _visible(page, "#step-receipt")
+    assert page.inner_text("#receipt-code").strip() == proxy_code
+    page.locator("#last-ballots li").nth(1).wait_for()  # her own last ballot and her neighbour's
+    with httpx.Client(base_url=server, timeout=30) as anyone:
+        board = ok(anyone.get(f"/api/v1/ballots/{ballot_id}/board"))
+    last = board["entries"][-1]
+    assert last["tracking_code"] == proxy_code and last["by_proxy"] is True
+    assert last["payload"]["alias"] != board["entries"][1]["payload"]["alias"]
+
     # the receipt's link finds it on the board page
     with page.expect_navigation():
         page.click("#receipt-link")
     assert page.locator(".search-result .notice").count() == 1
-    assert code in page.inner_text(".search-result")
+    assert proxy_code in page.inner_text(".search-result")
     shoot(page, "ballot-board")
 
 

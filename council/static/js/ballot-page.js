@@ -107,18 +107,18 @@ function refresh(q) {
 function marksOf(questions) {
   const marks = questions.map((q) => q.inputs.map((i) => (i.checked ? 1 : 0)));
   for (const q of questions) {
-    const n = q.index + 1;
+    const number = q.index + 1;
     const row = marks[questions.indexOf(q)];
     const count = row.reduce((a, b) => a + b, 0);
     if (q.kind === 'budget' && q.budget !== null) {
       const total = q.inputs.reduce((sum, input, j) => sum + row[j] * costOf(input), 0);
-      if (total > q.budget) return { marks, problem: say('overBudget', { n, total, budget: q.budget }) };
+      if (total > q.budget) return { marks, problem: say('overBudget', { number, spent: total, budget: q.budget }) };
     } else if (q.kind === 'one' && count !== 1) {
-      return { marks, problem: say('chooseOne', { n }) };
+      return { marks, problem: say('chooseOne', { number }) };
     } else if (count < q.min) {
-      return { marks, problem: say('atLeast', { n, min: q.min }) };
+      return { marks, problem: say('atLeast', { number, min: q.min }) };
     } else if (count > q.max) {
-      return { marks, problem: say('atMost', { n, max: q.max }) };
+      return { marks, problem: say('atMost', { number, max: q.max }) };
     }
   }
   return { marks, problem: null };

@@ -309,3 +309,32 @@ async def test_a_proxy_holder_chooses_whom_she_votes_for(client: Any, settings: 
     again = _main((await client.get(f"/ballots/{ballot_id}/vote")).text)
     last = re.search(r'<ul class="plain" id="last-ballots">(.*?)</ul>', again, re.S)
     assert last and last.group(1).count("<li>") == 1 and other in last.group(1)
+
+
+async def test_a_budget_question_on_the_plain_form(client: Any, settings: Any) -> None:
+    people = await election_people(settings)
+    budget = {"text": "小区改造预算", "options": ["路灯", "座椅", "花坛"], "min": 0, "max": 3}
+    budget |= {"costs": [6, 4, 5], "budget": 10}
+    ballot_id = await create_ballot(
+        client, people, secrecy="open", trustee_ids=[], threshold=None, questions=[budget], rule={}
+    )
+    opened = await client.post(f"/api/v1/ballots/{ballot_id}/open", headers=bearer(people["tokens"]["host"]))
+    assert opened.status_code == 200, opened.text
+    await as_user(client, "voter1")
+    form = await client.get(f"/ballots/{ballot_id}/vote")
+    main = _main(form.text)
+    assert 'data-kind="budget"' in main and 'data-budget="10"' in main
+    assert re.findall(r'name="q0" value="\d" data-label="[^"]+" data-cost="(\d+)"', main) == ["6", "4", "5"]
+    over = await client.post(
+        f"/ballots/{ballot_id}/vote", data={"_csrf_token": csrf_from(form.text), "q0": ["0", "2"]}
+    )
+    assert over.status_code == 400 and 'role="alert"' in over.text and await BoardEntry.count() == 0
+    fits = await client.post(
+        f"/ballots/{ballot_id}/vote", data={"_csrf_token": csrf_from(form.text), "q0": ["0", "1"]}
+    )
+    assert fits.status_code == 303
+    board = (await client.get(f"/api/v1/ballots/{ballot_id}/board")).json()
+    assert board["entries"][0]["payload"]["choices"] == [[1, 1, 0]]
+    # an empty choice is allowed on a budget question: nothing funded is a vote too
+    empty = await client.post(f"/ballots/{ballot_id}/vote", data={"_csrf_token": csrf_from(form.text)})
+    assert empty.status_code == 303

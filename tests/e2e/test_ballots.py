@@ -67,10 +67,22 @@ def secret_ballot(server: str) -> Iterator[dict[str, Any]]:
                     "min": 0,
                     "max": 2,
                 },
+                {
+                    "text": "充电棚的预算怎么花（共10万元）",
+                    "options": ["快充桩", "防火墙", "遮雨棚"],
+                    "min": 0,
+                    "max": 3,
+                    "costs": [6, 4, 5],
+                    "budget": 10,
+                },
             ],
             "rule": {
                 "preset": "resident_meeting",
-                "questions": [{"method": "majority", "abstain_option": 2}, {"method": "top", "seats": 2}],
+                "questions": [
+                    {"method": "majority", "abstain_option": 2},
+                    {"method": "top", "seats": 2},
+                    {"method": "budget"},
+                ],
             },
             "opens_at": (now - timedelta(minutes=1)).isoformat(),
             "closes_at": (now + timedelta(days=3)).isoformat(),
@@ -131,6 +143,11 @@ def test_a_resident_audits_then_casts_a_secret_ballot_on_her_phone(
     assert page.locator("input[name=q1][value='1']").is_disabled()
     assert page.locator("input[name=q1][value='3']").is_disabled()
     assert page.locator("fieldset[data-index='1'] .counter").inner_text().strip()
+    # a budget question: the running total, and what no longer fits is disabled
+    page.locator("label.option", has_text="快充桩").click()
+    assert page.locator("input[name=q2][value='2']").is_disabled()  # 6 + 5 > 10
+    assert page.locator("input[name=q2][value='1']").is_enabled()  # 6 + 4 fits
+    assert "6" in page.locator("fieldset[data-index='2'] .counter").inner_text()
     # nothing chosen on the first question: a plain message, nothing locked
     page.click("#encrypt")
     assert page.locator("#problem").is_visible() and "1" in page.inner_text("#problem")
@@ -149,7 +166,7 @@ def test_a_resident_audits_then_casts_a_secret_ballot_on_her_phone(
     page.click("#audit")
     _visible(page, "#step-audit")
     assert page.locator("#audit-verdict").get_attribute("class") == "notice"
-    assert page.locator("#audit-rows tr").count() == 2
+    assert page.locator("#audit-rows tr").count() == 3
     assert "✗" not in page.inner_text("#audit-rows")
     shoot(page, "ballot-audit")
 

@@ -37,6 +37,7 @@ from council.community import routes as roster_routes
 from council.db import PooledSQLiteEngine, engine
 from council.errors import EXCEPTION_HANDLERS
 from council.hearings import live as hearing_live
+from council.hearings import pages as hearing_pages
 from council.hearings import routes as hearing_routes
 from council.home import HomeController, health
 from council.middleware import TokenAwareCSRFMiddleware, auth_middleware
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *proposal_routes.HANDLERS,
             *ballot_routes.HANDLERS,
             *hearing_routes.HANDLERS,
+            *hearing_pages.HANDLERS,
             *ballot_pages.HANDLERS,
             *ballot_manage_pages.HANDLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),

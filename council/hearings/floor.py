@@ -148,12 +148,20 @@ async def close_item(
             ballot_id = await _create_ballot(principal, row, item, ballot or {})
         if outcome is Outcome.deferred and target is not None:
             from council.hearings.service import _add_item
+            from council.proposals.tables import Proposal
 
+            # The matter goes along when it lies within the later hearing's place, so its
+            # page names both hearings.
+            matter = item["proposal"]
+            if matter is not None and not await Proposal.exists().where(
+                (Proposal.id == matter) & Proposal.scope_path.like(f"{target['scope_path']}%")
+            ):
+                matter = None
             await _add_item(
                 principal,
                 target["id"],
                 target["scope_path"],
-                {"title": item["title"], "proposal_id": None, "minutes_budget": item["minutes_budget"]},
+                {"title": item["title"], "proposal_id": matter, "minutes_budget": item["minutes_budget"]},
             )
         if outcome is Outcome.dispatch and assignee_id is not None:
             from council.proposals import triage

@@ -158,6 +158,7 @@ async def dossier(principal: Principal | None, proposal_id: int) -> dict[str, An
     return {
         "proposal": row,
         "ballots": await _ballots(principal, proposal_id),
+        "hearings": await _hearings(principal, proposal_id),
         "scope_name": scope["name"] if scope else "",
         "proposer_name": proposer["display_name"] if proposer else "",
         "cosigns": cosigns,
@@ -184,6 +185,49 @@ async def _ballots(principal: Principal | None, proposal_id: int) -> list[dict[s
     )
     shown = [r for r in rows if r["status"] not in UNPUBLISHED or can_manage(principal, r)]
     return [{**r, "status_term": STATUS_TERMS[BallotStatus(r["status"])]} for r in shown]
+
+
+async def _hearings(principal: Principal | None, proposal_id: int) -> list[dict[str, Any]]:
+    """The hearings whose agenda carried this matter, with what each decided about it and,
+    for those logged in (as on the hearing's page), the statements made on it."""
+    from council.hearings.tables import (
+        OUTCOME_TERMS,
+        STATUS_TERMS,
+        AgendaItem,
+        HearingStatus,
+        Outcome,
+        Statement,
+    )
+
+    rows = await (
+        AgendaItem.select(
+            AgendaItem.id,
+            AgendaItem.hearing,
+            AgendaItem.hearing.title,
+            AgendaItem.hearing.starts_at,
+            AgendaItem.hearing.status,
+            AgendaItem.status,
+            AgendaItem.outcome,
+            AgendaItem.outcome_text,
+            AgendaItem.ballot,
+            AgendaItem.deferred_to,
+        )
+        .where(AgendaItem.proposal == proposal_id)
+        .order_by(AgendaItem.hearing.starts_at)
+    )
+    for row in rows:
+        row["status_term"] = STATUS_TERMS[HearingStatus(row["hearing.status"])]
+        row["outcome_term"] = OUTCOME_TERMS[Outcome(row["outcome"])] if row["outcome"] else None
+        row["statements"] = []
+    if principal is not None and rows:
+        said = (
+            await Statement.select(Statement.item, Statement.speaker_name, Statement.summary)
+            .where(Statement.item.is_in([r["id"] for r in rows]))
+            .order_by(Statement.spoken_at)
+        )
+        for row in rows:
+            row["statements"] = [s for s in said if s["item"] == row["id"]]
+    return rows
 
 
 async def _unit_names(paths: list[str]) -> dict[str, str]:

@@ -126,7 +126,9 @@ def _channels(settings: Settings) -> ChannelsPlugin:
     return ChannelsPlugin(
         backend=backend,
         arbitrary_channels_allowed=True,
-        subscriber_max_backlog=200,
+        # Each message is a hearing's whole state: a client that falls behind needs only the
+        # newest, so a stalled connection holds a few messages, not hundreds.
+        subscriber_max_backlog=8,
         subscriber_backlog_strategy="dropleft",
     )
 

@@ -163,19 +163,29 @@ def _rss_mb(pgid: int) -> float:
 
 
 class Cpu:
-    """CPU seconds of the servers, PostgreSQL and Redis between two readings."""
+    """CPU seconds of process groups (the servers, the client processes), PostgreSQL and Redis."""
 
-    def __init__(self, servers: list[Server]) -> None:
-        self.servers = servers
+    def __init__(self, groups: dict[str, int]) -> None:
+        self.groups = groups
 
     def read(self) -> dict[str, float]:
         out = {"at": time.monotonic(), "redis": _named_cpu("redis-server")}
-        for k, server in enumerate(self.servers):
-            assert server.process is not None
-            group, postgres = cpu._processes_cpu(server.process.pid)
-            out[f"server {k + 1}"] = group
-            out["postgresql"] = postgres
+        for name, pgid in self.groups.items():
+            out[name], out["postgresql"] = cpu._processes_cpu(pgid)
         return out
+
+    @staticmethod
+    def cores(before: dict[str, float], after: dict[str, float]) -> str:
+        seconds = after["at"] - before["at"]
+        return ", ".join(
+            f"{name} {(after[name] - before[name]) / seconds:.2f}" for name in after if name != "at"
+        )
+
+    @staticmethod
+    def each(before: dict[str, float], after: dict[str, float], count: int) -> str:
+        return ", ".join(
+            f"{name} {ms((after[name] - before[name]) / count)}" for name in after if name != "at"
+        )
 
 
 def _line(process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
@@ -257,9 +267,14 @@ def run(args: argparse.Namespace) -> None:
                     start_new_session=True,
                 )
             )
+        groups = {f"server {k + 1}": s.process.pid for k, s in enumerate(servers) if s.process}
+        groups.update({f"clients {k + 1}": c.pid for k, c in enumerate(clients)})
+        meter = Cpu(groups)
+        before = meter.read()
         opened = time.monotonic()
         readies = [_line(c, 120) for c in clients]
         opened = time.monotonic() - opened
+        after = meter.read()
         setup = [s for r in readies for s in r["setup"]]
         failures = [f for r in readies for f in r["failures"]]
         rss_after = [_rss_mb(s.process.pid) for s in servers if s.process]
@@ -275,8 +290,10 @@ def run(args: argparse.Namespace) -> None:
             + ", ".join(f"{b:.0f} → {a:.0f} MB" for b, a in zip(rss_before, rss_after, strict=True)),
             flush=True,
         )
+        print(
+            f"  CPU in cores while connecting ({after['at'] - before['at']:.1f} s): {Cpu.cores(before, after)}"
+        )
 
-        meter = Cpu(servers)
         before = meter.read()
         sent: list[tuple[str, float, int, float]] = []  # (action, when sent, version after it, answer time)
         for k in range(args.actions):
@@ -299,7 +316,12 @@ def run(args: argparse.Namespace) -> None:
             client.stdin.flush()
         results = [_line(c, 60) for c in clients]
         streams = [s for r in results for s in r["arrivals"]]
-        _report(sent, streams, before, after, [r["cpu"] for r in results])
+        _report(sent, streams)
+        print(
+            "  CPU per action (its fan-out, the pause after it and the host's GET /live): "
+            + Cpu.each(before, after, len(sent))
+            + f"; the client processes used {sum(r['cpu'] for r in results):.1f} CPU-s in all, connecting included"
+        )
     finally:
         for client in clients:
             if client.poll() is None:
@@ -341,9 +363,6 @@ def _hearing_in_session(host: httpx.Client, ids: dict[str, Any]) -> int:
 def _report(
     sent: list[tuple[str, float, int, float]],
     streams: list[list[list[float]]],
-    before: dict[str, float],
-    after: dict[str, float],
-    client_cpu: list[float],
 ) -> None:
     rows = []
     lasts: list[float] = []
@@ -376,13 +395,6 @@ def _report(
     answers = [a for *_, a in sent]
     print(
         f"  the host's request itself (answer received): p50 {ms(percentile(answers, 50))}, max {ms(max(answers))}"
-    )
-    seconds = after["at"] - before["at"]
-    parts = [f"{name} {(after[name] - before[name]) / seconds:.2f}" for name in after if name != "at"]
-    print(
-        f"  CPU in cores over the {seconds:.1f} s of actions: "
-        + ", ".join(parts)
-        + f"; client processes {sum(client_cpu):.1f} CPU-s in all (connecting included)"
     )
 
 

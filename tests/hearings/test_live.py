@@ -135,6 +135,8 @@ class AsgiStream(EventParser):
         self.headers: dict[str, str] = {}
         self._asked = False
         self._gone = asyncio.Event()
+        self.flowing = asyncio.Event()  # cleared: the client stops reading (a stalled phone)
+        self.flowing.set()
         self._task: asyncio.Task[None] | None = None
 
     async def _receive(self) -> dict[str, Any]:
@@ -149,6 +151,7 @@ class AsgiStream(EventParser):
             self.status = message["status"]
             self.headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
         elif message["type"] == "http.response.body":
+            await self.flowing.wait()
             self.feed(message.get("body", b"").decode())
             if not message.get("more_body", False):
                 self.end()
@@ -311,6 +314,37 @@ async def test_a_client_that_goes_away_leaves_no_subscription(settings: Any) -> 
             assert queue_users(await stream.state(lambda s: bool(s["queue"]))) == [people["ids"]["resident1"]]
             await stream.disconnect()
         assert not plugin._channels[name]
+
+
+async def test_a_stalled_client_gets_the_newest_state_not_a_backlog(settings: Any) -> None:
+    from litestar.channels import ChannelsPlugin
+
+    people = await hearing_people(settings)
+    app = await _asgi_app(settings)
+    plugin = app.plugins.get(ChannelsPlugin)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as client,
+    ):
+        hearing_id, _ = await in_session(client, people)
+        async with AsgiStream(app, hearing_id) as stream:
+            first = await stream.state()
+            stream.flowing.clear()
+            v = first["version"]
+            for k in range(1, 31):
+                plugin.publish(live.frame({**first, "version": v + k}), live.channel(hearing_id))
+            await asyncio.sleep(0.3)
+            stream.flowing.set()
+            received: list[int] = []
+            while not received or received[-1] < v + 30:
+                item = await stream.next()
+                assert item is not None, received
+                if item.get("event") == "state":
+                    received.append(int(item["id"]))
+            # the one being sent when it stalled, then only the newest few, in order
+            assert received == sorted(set(received)) and len(received) <= 10, received
 
 
 async def test_an_unknown_hearing_has_no_stream(settings: Any) -> None:

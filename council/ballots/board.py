@@ -4,15 +4,23 @@ Appending runs inside the caller's write transaction, after `lock_ballot`: on Po
 row lock on the ballot (SELECT … FOR UPDATE) serialises appenders of one ballot and no
 other; SQLite's IMMEDIATE transactions are serial already. The entry's hash is computed
 as the record's (record.entry_hash), so the rows read back are the record's board.
+
+Casting appends thousands of ballots under that lock, so the lock is held as briefly as
+possible: the payload is encoded before (`new_entry`), and on PostgreSQL the entry, the
+new head and the ballot's ciphertexts go in one statement (one round trip).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from council.ballots.record import Json, entry_hash
+from council.ballots.checks import digest
+from council.ballots.record import Json
 from council.ballots.tables import Ballot, BoardEntry
 from council.canonical import canonical_bytes
 from council.db import is_sqlite
@@ -26,19 +34,85 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def timestamps(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """Raw rows' times as aware datetimes (SQLite's raw rows keep the stored text)."""
+    for key in keys:
+        if isinstance(row[key], str):
+            row[key] = datetime.fromisoformat(row[key])
+        if row[key].tzinfo is None:
+            row[key] = row[key].replace(tzinfo=UTC)
+    return row
+
+
 async def lock_ballot(ballot_id: int) -> dict[str, Any]:
     """The ballot's board state, locked until the transaction ends (call inside one)."""
     lock = "" if is_sqlite() else " FOR UPDATE"
     rows = await Ballot.raw(f"SELECT {LOCKED_COLUMNS} FROM ballot WHERE id = {{}}{lock}", ballot_id)
     if not rows:
         raise NotFound(N_("No ballot with number {id}."), id=ballot_id)
-    row: dict[str, Any] = rows[0]
-    for key in ("opens_at", "closes_at"):
-        if isinstance(row[key], str):  # SQLite's raw rows keep the stored text
-            row[key] = datetime.fromisoformat(row[key])
-        if row[key].tzinfo is None:
-            row[key] = row[key].replace(tzinfo=UTC)
-    return row
+    return timestamps(rows[0], "opens_at", "closes_at")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry ready to append: its payload already in canonical JSON."""
+
+    kind: str
+    payload: Json
+    text: str  # canonical(payload)
+    alias: str | None = None
+    tracking_code: str | None = None
+    cast_by: int | None = None
+    ciphertexts: tuple[str, ...] = ()  # α's (hex) recorded with it, unique per ballot
+
+
+def new_entry(
+    kind: str,
+    payload: Json,
+    *,
+    alias: str | None = None,
+    tracking_code: str | None = None,
+    cast_by: int | None = None,
+    ciphertexts: Sequence[str] = (),
+) -> NewEntry:
+    text = canonical_bytes(payload).decode("utf-8")
+    return NewEntry(kind, payload, text, alias, tracking_code, cast_by, tuple(ciphertexts))
+
+
+def _marks(count: int, width: int) -> str:
+    return ", ".join("(" + ", ".join(["{}"] * width) + ")" for _ in range(count))
+
+
+async def append_entry(locked: dict[str, Any], entry: NewEntry) -> Json:
+    """Appends `entry` after the locked head, moves the head and records its ciphertexts;
+    returns the entry. A ciphertext already recorded for the ballot fails the statement
+    (the unique index ballot_ciphertext_unique), and with it the transaction."""
+    prev = locked["head"]
+    seq = locked["length"]
+    ballot_id = locked["id"]
+    # record.entry_hash, on the payload's canonical text encoded once
+    entry_hex = hashlib.sha256(digest(prev, "prev") + entry.text.encode("utf-8")).hexdigest()
+    row = [ballot_id, seq, entry.kind, entry.text, prev, entry_hex, entry.alias, entry.tracking_code]
+    row += [entry.cast_by, datetime.now(UTC)]
+    insert = (
+        "INSERT INTO ballot_board (ballot, seq, kind, payload, prev, hash, alias, tracking_code, cast_by, "
+        "created_at) VALUES " + _marks(1, 10)
+    )
+    head = "UPDATE ballot SET head = {}, length = {} WHERE id = {}"
+    ciphertexts = "INSERT INTO ballot_ciphertext (ballot, alpha) VALUES " + _marks(len(entry.ciphertexts), 2)
+    pairs = [value for alpha in entry.ciphertexts for value in (ballot_id, alpha)]
+    if is_sqlite():
+        await Ballot.raw(insert, *row)
+        await Ballot.raw(head, entry_hex, seq + 1, ballot_id)
+        if entry.ciphertexts:
+            await Ballot.raw(ciphertexts, *pairs)
+    else:
+        # Data-modifying CTEs: the three writes in one statement.
+        statement = f"WITH entry AS ({insert}), head AS ({head}) "
+        statement += ciphertexts if entry.ciphertexts else "SELECT 1"
+        await Ballot.raw(statement, *row, entry_hex, seq + 1, ballot_id, *pairs)
+    locked["head"], locked["length"] = entry_hex, seq + 1
+    return {"seq": seq, "kind": entry.kind, "payload": entry.payload, "prev": prev, "hash": entry_hex}
 
 
 async def append(
@@ -51,26 +125,9 @@ async def append(
     cast_by: int | None = None,
 ) -> Json:
     """Appends one entry after the locked head and moves the head; returns the entry."""
-    prev = locked["head"]
-    seq = locked["length"]
-    entry_hex = entry_hash(prev, payload)
-    await BoardEntry.insert(
-        BoardEntry(
-            ballot=locked["id"],
-            seq=seq,
-            kind=kind,
-            payload=canonical_bytes(payload).decode("utf-8"),
-            prev=prev,
-            hash=entry_hex,
-            alias=alias,
-            tracking_code=tracking_code,
-            cast_by=cast_by,
-            created_at=datetime.now(UTC),
-        )
+    return await append_entry(
+        locked, new_entry(kind, payload, alias=alias, tracking_code=tracking_code, cast_by=cast_by)
     )
-    await Ballot.update({Ballot.head: entry_hex, Ballot.length: seq + 1}).where(Ballot.id == locked["id"])
-    locked["head"], locked["length"] = entry_hex, seq + 1
-    return {"seq": seq, "kind": kind, "payload": payload, "prev": prev, "hash": entry_hex}
 
 
 def entry_of(row: dict[str, Any]) -> Json:

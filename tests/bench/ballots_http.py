@@ -255,7 +255,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             measured = step(scratch, ["tests.bench.ballots_prepare", "costs", f"--in={prepared_path}"])
             out["costs"] = measured
             rows = [
-                [name, v["n"], ms(v["p50"]), ms(v["p95"]), ms(v["mean"])]
+                [name, v["n"], fine(v["p50"]), fine(v["p95"]), fine(v["mean"])]
                 for name, v in measured["cast"].items()
             ]
             print(
@@ -264,8 +264,8 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             print(indent(table(["part", "n", "p50", "p95", "mean"], rows)))
             hop = measured["to_thread"]
-            print(f"  asyncio.to_thread hop (no work): p50 {ms(hop['p50'])}")
-            rows = [[name, ms(v["p50"]), ms(v["p95"])] for name, v in measured["crypto"].items()]
+            print(f"  asyncio.to_thread hop (no work): p50 {fine(hop['p50'])}")
+            rows = [[name, fine(v["p50"]), fine(v["p95"])] for name, v in measured["crypto"].items()]
             print("  the pure parts of one yes/no/abstain ballot, in-process:")
             print(indent(table(["part", "p50", "p95"], rows)), flush=True)
         if not args.no_tally:
@@ -288,6 +288,11 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             server.stop()
         scratch.close()
     return out
+
+
+def fine(seconds: float) -> str:
+    """ms, or µs under a millisecond."""
+    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else ms(seconds)
 
 
 def indent(text: str) -> str:

@@ -138,12 +138,14 @@ def timer_on_cast_path() -> Iterator[Timer]:
     timer.wrap(casting, "voter_entry", "roster entry")
     timer.wrap(casting, "_parse", "parse JSON to points")
     timer.wrap(casting, "_check_fresh", "duplicate check (query)")
+    timer.wrap(casting, "_own_entry", "one query: ballot, own roster entry, duplicate check")
     timer.wrap(casting, "_verify", "verify proofs (await)")
     timer.wrap(casting, "verify_ballot", "verify proofs (CPU)")
     timer.wrap(casting, "tracking_code", "tracking code")
     timer.wrap(casting, "_append_encrypted", "transaction (all)")
     timer.wrap(board, "lock_ballot", "tx: lock ballot row")
     timer.wrap(board, "append", "tx: board entry + head")
+    timer.wrap(board, "append_entry", "tx: board entry + head + ciphertexts")
     timer.wrap(audit, "record", "tx: audit entry")
     try:
         yield timer

@@ -45,6 +45,7 @@ bench:
 	@.venv/bin/python -m tests.bench.ballots_crypto
 	@.venv/bin/python -m tests.bench.ballots_verify
 	@.venv/bin/python -m tests.bench.ballots_js
+	@.venv/bin/python -m tests.bench.ballots_http
 	@.venv/bin/python -m tests.bench.hearings_live
 
 messages:

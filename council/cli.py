@@ -240,12 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# These run without a database and keep their own argument parsers (the verifier is meant
-# to be usable on its own: `python -m council.ballots.verify`).
+# These keep their own argument parsers (the verifier is meant to be usable on its own:
+# `python -m council.ballots.verify`) and import database code only when they need it.
 _PURE = {
     "verify": ("council.ballots.verify", "check an election record, or one audited ballot (--audited)"),
     "trustee": ("council.ballots.trustee_cli", "a trustee's election key and decryption: keygen, decrypt"),
-    "ballots": ("council.ballots.__main__", "ballots without a server: simulate OUT.zip"),
+    "ballots": (
+        "council.ballots.__main__",
+        "simulate an election on a scratch database (simulate --out RECORD.zip), export a ballot's record",
+    ),
 }
 
 

@@ -260,8 +260,8 @@ def create_args(form: BallotForm, zone: ZoneInfo) -> dict[str, Any]:
         "weight_basis": weight,
         "questions": questions,
         "rule": _rule(values, plans),
-        "opens_at": parse_time(values["opens_at"], zone, N_("opening")),
-        "closes_at": parse_time(values["closes_at"], zone, N_("closing")),
+        "opens_at": parse_time(values["opens_at"], zone, Term(N_("opening"))),
+        "closes_at": parse_time(values["closes_at"], zone, Term(N_("closing"))),
         # An open ballot has no trustees: boxes left ticked from the default are dropped.
         "trustee_ids": form.trustee_ids if secret else [],
         "threshold": _int_or_none(values["t"], N_("The threshold is a whole number.")) if secret else None,

@@ -30,7 +30,7 @@ PHASES = {
 }
 
 KINDS = {
-    "ballot": N_("Ballot"),
+    "ballot": N_("Cast ballot"),
     "audited": N_("Audited ballot"),
     "vote": N_("Vote"),
     "close": N_("Voting closed"),

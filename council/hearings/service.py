@@ -27,7 +27,7 @@ from council.hearings.tables import (
     Invitees,
     ItemStatus,
 )
-from council.i18n import N_
+from council.i18n import N_, Term
 from council.proposals.tables import Proposal, ProposalStatus
 
 ORGANISER_ROLES = (Role.council_member, Role.host, Role.staff)
@@ -127,8 +127,8 @@ async def schedule(
         raise Invalid(N_("The quorum is between 0 and 1000 per mille."))
     if not 30 <= speaking_seconds <= 3600:
         raise Invalid(N_("A speaker's time is between 30 seconds and an hour."))
-    await _person(host_id, scope["path"], HOST_ROLES, "host")
-    await _person(secretary_id, scope["path"], SECRETARY_ROLES, "secretary")
+    await _person(host_id, scope["path"], HOST_ROLES, Term(N_("host")))
+    await _person(secretary_id, scope["path"], SECRETARY_ROLES, Term(N_("secretary")))
     stamp = now()
     async with write_transaction():
         hearing = Hearing(

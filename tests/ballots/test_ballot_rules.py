@@ -61,7 +61,7 @@ async def test_open_ballot_roll_call(client: Any, settings: Any) -> None:
         await client.post(url, json={"choices": [[0, 0, 1], [1, 0, 0]]}, headers=bearer(tokens["voter2"]))
     ).status_code == 201
     bad = await client.post(url, json={"choices": [[1, 1, 0], [1, 0, 0]]}, headers=bearer(tokens["voter4"]))
-    assert bad.status_code == 400 and "Question 1" in bad.json()["detail"]
+    assert bad.status_code == 400 and "第 1 题" in bad.json()["detail"]
     encrypted = await client.post(
         f"/api/v1/ballots/{ballot_id}/ballots", json={"answers": []}, headers=bearer(tokens["voter4"])
     )
@@ -122,7 +122,7 @@ async def test_window_and_permissions(client: Any, settings: Any) -> None:
     assert response.status_code == 403
     bad = ballot_body(people, trustee_ids=[people["ids"]["voter1"]])
     response = await client.post("/api/v1/ballots", json=bad, headers=bearer(tokens["host"]))
-    assert response.status_code == 400 and "supervisor" in response.json()["detail"]
+    assert response.status_code == 400 and "监督委员会" in response.json()["detail"]
     bad = ballot_body(people, closes_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
     assert (await client.post("/api/v1/ballots", json=bad, headers=bearer(tokens["host"]))).status_code == 400
     bad = ballot_body(people, questions=[{"text": "空", "options": ["a", "a"], "min": 1, "max": 1}])
@@ -153,7 +153,7 @@ async def test_window_and_permissions(client: Any, settings: Any) -> None:
     ).status_code == 403
     manifest = await open_ballot(client, people, ballot_id)
     early = await cast(client, tokens["voter1"], ballot_id, manifest, [[1, 0, 0]])
-    assert early.status_code == 409 and "not started" in early.json()["detail"]
+    assert early.status_code == 409 and "尚未开始" in early.json()["detail"]
     # closing before the closing time must be asked for
     response = await client.post(
         f"/api/v1/ballots/{ballot_id}/close", json={}, headers=bearer(tokens["host"])

@@ -47,7 +47,7 @@ async def test_a_hearing_from_check_in_to_outcomes(client: Any, settings: Any) -
     assert (await act(client, people, "host", f"{base}/items/{first}/open")).status_code == 200
     assert (await act(client, people, "resident1", f"{base}/floor/request")).status_code == 201
     twice = await act(client, people, "resident1", f"{base}/floor/request")
-    assert twice.status_code == 409 and "already asked" in twice.json()["detail"]
+    assert twice.status_code == 409 and "居民1101" in twice.json()["detail"]
     assert (await act(client, people, "host", f"{base}/floor/add", {"name": "王阿姨"})).status_code == 201
     given = await act(client, people, "host", f"{base}/floor/give")
     assert given.status_code == 200
@@ -151,10 +151,10 @@ async def test_refusals_change_nothing(client: Any, settings: Any) -> None:
     assert (await act(client, people, "outsider", f"{base}/check-in")).status_code == 403
     # a forged and a stale QR code
     forged = await act(client, people, "resident1", f"{base}/check-in", {"code": f"{hearing_id}.1.deadbeef"})
-    assert forged.status_code == 400 and "not valid" in forged.json()["detail"]
+    assert forged.status_code == 400 and "无效" in forged.json()["detail"]
     stale = attendance.qr_code(settings.secret_key, hearing_id, at=time.time() - 600)["code"]
     expired = await act(client, people, "resident1", f"{base}/check-in", {"code": stale})
-    assert expired.status_code == 400 and "expired" in expired.json()["detail"]
+    assert expired.status_code == 400 and "过期" in expired.json()["detail"]
     other = attendance.qr_code(settings.secret_key, hearing_id + 1)["code"]
     assert (await act(client, people, "resident1", f"{base}/check-in", {"code": other})).status_code == 400
     # the floor before the hearing runs, closing an item that is not open, a statement before the start

@@ -11,6 +11,7 @@ from council.accounts import login
 from council.accounts import service as accounts
 from council.accounts.principal import Grant, Principal
 from council.accounts.tables import Role, User
+from council.ballots import demo as ballots_demo
 from council.community import roster_csv
 from council.community import service as roster
 from council.community.tables import Node, NodeKind, Resident
@@ -147,4 +148,5 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
     staff = await login.load_principal(staff_row["id"]) if staff_row else None
     assert staff is not None
     await proposals_demo.load(community, staff)
+    await ballots_demo.load(community["id"])
     return logins

@@ -83,36 +83,51 @@ def _marks(count: int, width: int) -> str:
     return ", ".join("(" + ", ".join(["{}"] * width) + ")" for _ in range(count))
 
 
-async def append_entry(locked: dict[str, Any], entry: NewEntry) -> Json:
-    """Appends `entry` after the locked head, moves the head and records its ciphertexts;
-    returns the entry. A ciphertext already recorded for the ballot fails the statement
-    (the unique index ballot_ciphertext_unique), and with it the transaction."""
-    prev = locked["head"]
-    seq = locked["length"]
+async def append_entries(locked: dict[str, Any], entries: Sequence[NewEntry]) -> list[Json]:
+    """Appends `entries` in order after the locked head, moves the head and records their
+    ciphertexts; returns the entries. A ciphertext already recorded for the ballot fails
+    the statement (the unique index ballot_ciphertext_unique), and with it the transaction."""
     ballot_id = locked["id"]
-    # record.entry_hash, on the payload's canonical text encoded once
-    entry_hex = hashlib.sha256(digest(prev, "prev") + entry.text.encode("utf-8")).hexdigest()
-    row = [ballot_id, seq, entry.kind, entry.text, prev, entry_hex, entry.alias, entry.tracking_code]
-    row += [entry.cast_by, datetime.now(UTC)]
+    prev, seq = locked["head"], locked["length"]
+    at = datetime.now(UTC)
+    rows: list[Any] = []
+    pairs: list[Any] = []
+    out: list[Json] = []
+    for entry in entries:
+        # record.entry_hash, on the payload's canonical text encoded once
+        entry_hex = hashlib.sha256(digest(prev, "prev") + entry.text.encode("utf-8")).hexdigest()
+        rows += [ballot_id, seq, entry.kind, entry.text, prev, entry_hex, entry.alias, entry.tracking_code]
+        rows += [entry.cast_by, at]
+        pairs += [value for alpha in entry.ciphertexts for value in (ballot_id, alpha)]
+        out.append(
+            {"seq": seq, "kind": entry.kind, "payload": entry.payload, "prev": prev, "hash": entry_hex}
+        )
+        prev, seq = entry_hex, seq + 1
+    if not out:
+        return out
     insert = (
         "INSERT INTO ballot_board (ballot, seq, kind, payload, prev, hash, alias, tracking_code, cast_by, "
-        "created_at) VALUES " + _marks(1, 10)
+        "created_at) VALUES " + _marks(len(out), 10)
     )
     head = "UPDATE ballot SET head = {}, length = {} WHERE id = {}"
-    ciphertexts = "INSERT INTO ballot_ciphertext (ballot, alpha) VALUES " + _marks(len(entry.ciphertexts), 2)
-    pairs = [value for alpha in entry.ciphertexts for value in (ballot_id, alpha)]
+    ciphertexts = "INSERT INTO ballot_ciphertext (ballot, alpha) VALUES " + _marks(len(pairs) // 2, 2)
     if is_sqlite():
-        await Ballot.raw(insert, *row)
-        await Ballot.raw(head, entry_hex, seq + 1, ballot_id)
-        if entry.ciphertexts:
+        await Ballot.raw(insert, *rows)
+        await Ballot.raw(head, prev, seq, ballot_id)
+        if pairs:
             await Ballot.raw(ciphertexts, *pairs)
     else:
         # Data-modifying CTEs: the three writes in one statement.
         statement = f"WITH entry AS ({insert}), head AS ({head}) "
-        statement += ciphertexts if entry.ciphertexts else "SELECT 1"
-        await Ballot.raw(statement, *row, entry_hex, seq + 1, ballot_id, *pairs)
-    locked["head"], locked["length"] = entry_hex, seq + 1
-    return {"seq": seq, "kind": entry.kind, "payload": entry.payload, "prev": prev, "hash": entry_hex}
+        statement += ciphertexts if pairs else "SELECT 1"
+        await Ballot.raw(statement, *rows, prev, seq, ballot_id, *pairs)
+    locked["head"], locked["length"] = prev, seq
+    return out
+
+
+async def append_entry(locked: dict[str, Any], entry: NewEntry) -> Json:
+    """Appends one entry (see append_entries); returns it."""
+    return (await append_entries(locked, [entry]))[0]
 
 
 async def append(

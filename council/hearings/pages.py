@@ -119,7 +119,7 @@ async def _page_data(
         "id": row["id"],
         "page": page,
         "state": state,
-        "viewer": me,
+        "me": me,
         "words": page_view.words(),
         "zone": settings_of(request).timezone,
     }
@@ -859,6 +859,7 @@ async def _record_page(
             "v": values or {},
             "error": error.detail() if error else "",
             "types": ", ".join(sorted(records.ATTACHMENT_TYPES.values())),
+            "max_mb": min(records.MAX_ATTACHMENT, settings_of(request).max_upload_bytes) // (1024 * 1024),
             **TERMS,
         },
         status_code=error.status_code if error else 200,

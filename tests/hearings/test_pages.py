@@ -136,11 +136,13 @@ async def test_residents_cannot_schedule(client: Any, settings: Any) -> None:
     posted = await post(client, "/hearings/new", schedule_form(people))
     assert posted.status_code == 403 and await Hearing.count() == 0
     client.cookies.clear()
+    client.cookies.set("lang", "en")
     anonymous = await client.get("/hearings/new")
     assert anonymous.status_code == 401 and "/login?next=" in anonymous.text
 
 
 async def test_the_list_shows_upcoming_first_then_past_with_pages(client: Any, settings: Any) -> None:
+    client.cookies.set("lang", "en")
     empty = await client.get("/hearings")
     assert empty.status_code == 200 and "No hearing has been scheduled yet." in empty.text
     people = await hearing_people(settings)
@@ -164,6 +166,7 @@ async def test_each_page_renders_for_the_right_people(client: Any, settings: Any
     people = await hearing_people(settings)
     hearing_id = await schedule(client, people)
     base = f"/hearings/{hearing_id}"
+    client.cookies.set("lang", "en")
     # everyone sees the hearing's page and can follow the live page
     public = await client.get(base)
     assert public.status_code == 200 and "加装电梯屋场恳谈会" in public.text and "/login?next=" in public.text

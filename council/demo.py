@@ -148,5 +148,5 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
     staff = await login.load_principal(staff_row["id"]) if staff_row else None
     assert staff is not None
     await proposals_demo.load(community, staff)
-    await ballots_demo.load(community["id"])
+    await ballots_demo.load(community["id"], settings.data_dir / "demo-trustees", DEMO_PASSWORD)
     return logins

@@ -12,12 +12,20 @@
   account) to vote in the browser.
 
 The demo plays every trustee in this process. The finished ballots' records verify
-(`council ballots export ID`, then `council verify`). For the open ballot the trustees'
-secrets are NOT kept anywhere: they lived only in the demo process, as a real trustee's
-would live only in her key file. So its ballots can be cast and audited, and it can be
-closed, but it can never be tallied: nobody can decrypt it, which is the point of the
-threshold key, and what a demo should not pretend otherwise about. A ballot to take all
-the way through the trustees' tools is made fresh with `council trustee`.
+(`council ballots export ID`, then `council verify`); their trustees' secrets are dropped.
+The open ballot's trustees' secrets ARE kept, in the trustees' own key-file format
+(council/ballots/keyfile.py), one file per supervisor under `<data dir>/demo-trustees/`
+(var/ by default), sealed with the demo password. The reason: without them the ballot
+residents vote on in the browser could never be tallied (nobody could decrypt it, which is
+the point of the threshold key), and with them the demo goes through the trustees' real
+tool on it. After the host closes it, two supervisors each run, with their API token:
+
+    COUNCIL_TRUSTEE_KEY_FILE=var/demo-trustees/supervisor1.json \
+    COUNCIL_TRUSTEE_PASSPHRASE=council-demo council trustee decrypt --ballot ID
+
+This is for a demo only: a real trustee's secrets live only in her key file on her own
+machine, never beside the server. The files use Argon2id's interactive limits, not the
+trustee tool's default, to keep `council demo` fast.
 
 Voters without a demo account are principals built here (the audit log names them
 `demo:<alias>`): casting needs only the resident on the roster.
@@ -29,12 +37,16 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from nacl.pwhash import argon2id
 
 from council.accounts import login
 from council.accounts.principal import Principal
 from council.accounts.tables import User
-from council.ballots import casting, queries, service
+from council.ballots import casting, queries, service, trustee_client
+from council.ballots.keyfile import KeyFile
 from council.ballots.simulation import cast_encrypted, key_ceremony, post_decryptions, trustee_principals
 from council.ballots.tables import BallotSecrecy, RosterEntry, WeightBasis
 from council.proposals.tables import Proposal
@@ -74,7 +86,16 @@ BUDGET_QUESTION = {
     "costs": [3, 2, 5, 4],
     "budget": 10,
 }
-BUDGET_EARLY_BALLOTS = 8
+BUDGET_EARLY_CHOICES = [
+    [1, 1, 1, 0],
+    [1, 0, 0, 1],
+    [0, 1, 1, 0],
+    [1, 1, 0, 1],
+    [0, 0, 1, 0],
+    [1, 0, 1, 0],
+    [1, 1, 1, 0],
+    [0, 1, 0, 1],
+]  # cast by residents without demo accounts, before anyone logs in
 
 
 @dataclass
@@ -128,7 +149,7 @@ async def _voters(entries: Sequence[dict[str, Any]]) -> dict[str, Principal]:
 
 async def _secret_ballot(
     host: Principal, supervisors: Sequence[Principal], **fields: Any
-) -> tuple[int, dict[str, Any], dict[int, Any]]:
+) -> tuple[int, dict[str, Any], dict[int, trustee_client.TrusteeSecrets]]:
     """Creates a secret ballot, runs the trustees' key ceremony and opens it."""
     now = datetime.now(UTC)
     ballot_id = await service.create(
@@ -204,8 +225,28 @@ async def _elevator(scope: int, host: Principal) -> int:
     return ballot_id
 
 
-async def _budget(scope: int, host: Principal, supervisors: Sequence[Principal], rng: random.Random) -> int:
-    ballot_id, manifest, _ = await _secret_ballot(  # the trustees' secrets are dropped here
+def keep_secrets(key_dir: Path, passphrase: str, kept: dict[int, trustee_client.TrusteeSecrets]) -> None:
+    """supervisor<j>.json: trustee j's key file, as `council trustee keygen` would have written it."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    for index, secrets in kept.items():
+        path = key_dir / f"supervisor{index}.json"
+        path.unlink(missing_ok=True)  # a previous demo's, for a database that is gone
+        key_file = KeyFile.create(
+            path, passphrase, opslimit=argon2id.OPSLIMIT_INTERACTIVE, memlimit=argon2id.MEMLIMIT_INTERACTIVE
+        )
+        key_file.ballots[secrets.ballot_id] = secrets
+        key_file.save()
+
+
+async def _budget(
+    scope: int,
+    host: Principal,
+    supervisors: Sequence[Principal],
+    rng: random.Random,
+    key_dir: Path,
+    passphrase: str,
+) -> int:
+    ballot_id, manifest, kept = await _secret_ballot(
         host,
         supervisors,
         title=BUDGET_TITLE,
@@ -216,22 +257,23 @@ async def _budget(scope: int, host: Principal, supervisors: Sequence[Principal],
         questions=[BUDGET_QUESTION],
         rule={},
     )
+    keep_secrets(key_dir, passphrase, kept)
     entries = await _roster(ballot_id)
     voters = await _voters(entries)
-    early = rng.sample([e for e in entries if not voters[e["alias"]].id], BUDGET_EARLY_BALLOTS)
-    choices = [[1, 1, 1, 0], [1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 1], [0, 0, 1, 0], [1, 0, 1, 0]]
-    for k, entry in enumerate(early):
+    early = rng.sample([e for e in entries if not voters[e["alias"]].id], len(BUDGET_EARLY_CHOICES))
+    for entry, choice in zip(early, BUDGET_EARLY_CHOICES, strict=True):
         alias = entry["alias"]
-        await cast_encrypted(voters[alias], ballot_id, manifest, alias, [choices[k % len(choices)]])
+        await cast_encrypted(voters[alias], ballot_id, manifest, alias, [choice])
     return ballot_id
 
 
-async def load(community_id: int) -> DemoBallots:
-    """The demo community's ballots; needs its accounts and proposals (council/demo.py)."""
+async def load(community_id: int, key_dir: Path, passphrase: str) -> DemoBallots:
+    """The demo community's ballots; needs its accounts and proposals (council/demo.py).
+    The open ballot's trustees' key files go to key_dir, sealed with passphrase."""
     rng = random.Random(20261124)
     host = await _who("host")
     supervisors = [await _who(f"supervisor{k}") for k in (1, 2, 3)]
     parking = await _parking(community_id, host, supervisors, rng)
     elevator = await _elevator(community_id, host)
-    budget = await _budget(community_id, host, supervisors, rng)
+    budget = await _budget(community_id, host, supervisors, rng, key_dir, passphrase)
     return DemoBallots(parking=parking, elevator=elevator, budget=budget)

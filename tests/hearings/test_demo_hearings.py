@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from council.ballots.tables import Ballot
 from council.community.tables import Node, NodeKind
 from council.hearings.demo import LIFT_MATTER, PARKING_MATTER, load_demo_hearings
@@ -17,9 +19,14 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def _demo() -> tuple[dict[str, Any], dict[str, Any]]:
+async def _demo(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
+    from council.ballots import demo as ballots_demo
     from council.demo import load_demo
 
+    async def no_ballots(*args: Any, **kwargs: Any) -> None:
+        """The demo's ballots (their own test) take most of its time and play no part here."""
+
+    monkeypatch.setattr(ballots_demo, "load", no_ballots)
     await load_demo(only_if_empty=False)
     if not await Hearing.exists():  # until council/demo.py calls load_demo_hearings itself
         community = await Node.select().where(Node.kind == NodeKind.community.value).first()
@@ -31,8 +38,10 @@ async def _demo() -> tuple[dict[str, Any], dict[str, Any]]:
     return talk, meeting
 
 
-async def test_the_demo_has_a_finished_hearing_and_an_upcoming_one(db: None) -> None:
-    talk, meeting = await _demo()
+async def test_the_demo_has_a_finished_hearing_and_an_upcoming_one(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    talk, meeting = await _demo(monkeypatch)
     now = datetime.now(UTC)
     started, ended = _utc(talk["started_at"]), _utc(talk["ended_at"])
     assert talk["status"] == "ended" and talk["kind"] == "doorstep_talk"

@@ -67,6 +67,13 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         return str(super().get_session_id(connection))
 
     async def store_in_message(self, scope_session: Any, message: Any, connection: Any) -> None:
+        if (
+            isinstance(scope_session, dict)
+            and not scope_session
+            and not connection.cookies.get(self.config.key)
+        ):
+            # A visitor without a session (a public page, a live stream): nothing to keep, no cookie.
+            return
         await super().store_in_message(scope_session, message, connection)
         stale = connection.scope.get("state", {}).get("stale_session_id")
         if stale:

@@ -42,6 +42,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_migrate:
         asyncio.run(migrate(quiet=True))
     print(f"council serving on http://{args.host}:{args.port} ({args.workers} worker(s))", flush=True)
+    if args.workers > 1 and not os.environ.get("COUNCIL_REDIS_URL"):
+        print(
+            "warning: several workers without COUNCIL_REDIS_URL: a hearing's live updates reach only the "
+            "clients of the worker that made the change (set COUNCIL_REDIS_URL to share them)",
+            file=sys.stderr,
+            flush=True,
+        )
     Granian(
         "council.asgi:app",
         address=args.host,

@@ -248,26 +248,33 @@ async def leave(principal: Principal, hearing_id: int, attendance_id: int | None
 
 
 async def counts(row: dict[str, Any]) -> dict[str, Any]:
-    """Present people and households now, invited households, and the quorum by the rule."""
-    present = await Attendance.select(Attendance.household, Attendance.user, Attendance.resident).where(
-        (Attendance.hearing == row["id"]) & Attendance.left_at.is_null()
+    """Present people and households now (for a finished hearing: everyone who came), invited
+    households, and the quorum by the rule."""
+    rows = await Attendance.select(Attendance.household, Attendance.user, Attendance.left_at).where(
+        Attendance.hearing == row["id"]
     )
+    finished = row["status"] == HearingStatus.ended.value
+    present = rows if finished else [p for p in rows if p["left_at"] is None]
     invited = await invited_households(row)
-    if row["invitees"] == Invitees.council.value:
-        members = await council_members(row["scope_path"])
-        units = len({p["user"] for p in present if p["user"] in members})
-    else:
-        units = len({p["household"] for p in present if p["household"] is not None})
+    council = row["invitees"] == Invitees.council.value
+    members = await council_members(row["scope_path"]) if council else set()
+
+    def units(people: list[dict[str, Any]]) -> int:
+        if council:
+            return len({p["user"] for p in people if p["user"] in members})
+        return len({p["household"] for p in people if p["household"] is not None})
+
     permille = row["quorum_permille"]
     needed = invited * permille // 1000 + 1 if permille else 0
     return {
         "people": len(present),
-        "present": units,
+        "present": units(present),
+        "came": units(rows),
         "invited": invited,
-        "basis": "members" if row["invitees"] == Invitees.council.value else "households",
+        "basis": "members" if council else "households",
         "quorum_permille": permille,
         "needed": needed,
-        "quorum_met": units >= needed,
+        "quorum_met": units(present) >= needed,
     }
 
 

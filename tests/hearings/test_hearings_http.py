@@ -31,6 +31,7 @@ async def test_a_hearing_from_check_in_to_outcomes(client: Any, settings: Any) -
     assert state["attendance"] == {
         "people": 2,
         "present": 2,
+        "came": 2,
         "invited": 4,
         "basis": "households",
         "quorum_permille": 500,
@@ -116,6 +117,8 @@ async def test_a_hearing_from_check_in_to_outcomes(client: Any, settings: Any) -
     assert len(detail["record"]["statements"]) == 1 and len(detail["record"]["motions"]) == 2
     public = (await client.get(base)).json()
     assert "attendees" not in public and "record" not in public and public["attendance"]["invited"] == 4
+    # a finished hearing counts everyone who came, though all have left
+    assert public["attendance"]["present"] == 3 and public["attendance"]["quorum_met"] is True
 
     # statements stay editable until the minutes are sealed
     sid = statement.json()["id"]

@@ -356,20 +356,20 @@ async def open_ballot(principal: Principal, ballot_id: int) -> None:
         locked = await ballot_board.lock_ballot(ballot_id)
         if locked["status"] != wanted:
             raise Conflict(N_("This ballot cannot be opened in its present state."))
-        await RosterEntry.insert(
-            *[
-                RosterEntry(
-                    ballot=ballot_id,
-                    alias=e["alias"],
-                    weight=e["weight"],
-                    resident=e["resident"],
-                    household=e["household"],
-                    voter_name=e["voter_name"],
-                    position=k,
-                )
-                for k, e in enumerate(roster)
-            ]
-        )
+        rows = [
+            RosterEntry(
+                ballot=ballot_id,
+                alias=e["alias"],
+                weight=e["weight"],
+                resident=e["resident"],
+                household=e["household"],
+                voter_name=e["voter_name"],
+                position=k,
+            )
+            for k, e in enumerate(roster)
+        ]
+        for start in range(0, len(rows), 1000):  # PostgreSQL takes at most 32767 parameters a statement
+            await RosterEntry.insert(*rows[start : start + 1000])
         await Ballot.update(
             {
                 Ballot.status: BallotStatus.open.value,

@@ -54,6 +54,9 @@ METHODS = tuple(QUESTIONS)
 COMMUNITY_PREFIX = "模拟社区"
 HOUSEHOLDS_PER_UNIT = 24  # six floors of four flats
 UNITS_PER_BUILDING = 2
+# Residents per CSV file. The import inserts a file's residents in one statement, and
+# PostgreSQL takes at most 32767 parameters in one: about 4000 residents of 8 columns.
+IMPORT_ROWS = 2000
 
 OPERATOR = Principal(
     id=0,
@@ -127,7 +130,7 @@ def household_sizes(rng: random.Random, voters: int, weight_basis: WeightBasis) 
 
 async def build_community(rng: random.Random, voters: int, weight_basis: WeightBasis) -> dict[str, Any]:
     """A community with one grid, buildings of two units of 24 flats, and its residents
-    imported as a staff member's CSV (in files of at most roster_csv.MAX_ROWS rows)."""
+    imported as a staff member's CSV, IMPORT_ROWS rows a file."""
     number = 1 + await Node.count().where(Node.name.like(f"{COMMUNITY_PREFIX}%"))
     community = await roster.add_node(
         OPERATOR, name=f"{COMMUNITY_PREFIX}{number}", kind=NodeKind.community, parent_id=None
@@ -151,8 +154,8 @@ async def build_community(rng: random.Random, voters: int, weight_basis: WeightB
                 f"{code},模拟居民{len(rows) + 1},,模拟网格,{building + 1}栋,{unit + 1}单元,"
                 f"{floor + 1}0{room + 1},{'是' if person == 0 else '否'}"
             )
-    for start in range(0, len(rows), roster_csv.MAX_ROWS):
-        text = "\n".join([header, *rows[start : start + roster_csv.MAX_ROWS]]) + "\n"
+    for start in range(0, len(rows), IMPORT_ROWS):
+        text = "\n".join([header, *rows[start : start + IMPORT_ROWS]]) + "\n"
         result = await roster_csv.import_residents(
             OPERATOR, community["id"], text.encode("utf-8"), f"simulation-{start}.csv"
         )

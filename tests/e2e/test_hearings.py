@@ -102,7 +102,9 @@ def test_a_resident_asks_for_the_floor_and_gets_it_live(
     new_page: NewPage, shoot: Shoot, server: str, hearing: dict[str, Any]
 ) -> None:
     hearing_id = hearing["id"]
+    errors: list[str] = []
     host = new_page()
+    host.on("pageerror", lambda error: errors.append(f"console: {error}"))
     log_in(host, "host", f"/hearings/{hearing_id}/console")
     assert host.url.endswith(f"/hearings/{hearing_id}/console")
     host.locator(".qr svg, .qr img").first.wait_for(state="visible")
@@ -115,6 +117,7 @@ def test_a_resident_asks_for_the_floor_and_gets_it_live(
     assert _not_reloaded(host)
 
     phone = new_page(phone=True)
+    phone.on("pageerror", lambda error: errors.append(f"live page: {error}"))
     log_in(phone, "resident1", f"/hearings/{hearing_id}")
     with phone.expect_navigation():
         phone.locator("section.you form button").click()
@@ -165,6 +168,7 @@ def test_a_resident_asks_for_the_floor_and_gets_it_live(
     host.locator("form[action$='/console/end'] button").click()
     host.locator(".console-bar [data-live=status].status-ended").wait_for()
     assert _not_reloaded(host) and _not_reloaded(phone)
+    assert not errors, errors
 
     # the secretary writes down what was said, until the minutes are sealed
     secretary = new_page()

@@ -134,24 +134,56 @@ function start(data) {
         document.getElementById(list.getAttribute('data-template') || '')
       );
       if (!template) continue;
-      const fresh = rows.map(({ values, flags: rowFlags }) => {
-        const row = /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
-        for (const el of row.querySelectorAll('[data-slot]')) {
-          const key = el.getAttribute('data-slot') || '';
-          el.textContent = key in values ? String(values[key] ?? '') : '';
+      // Rows that did not change stay the same elements, so a button the host is pressing
+      // is not swapped out under her finger when someone else's change arrives.
+      const global = [...have].sort().join(' ');
+      /** @type {Map<string, Element>} */
+      const unchanged = new Map();
+      for (const child of list.children) {
+        const sig = /** @type {HTMLElement} */ (child).dataset.sig;
+        if (sig && !unchanged.has(sig)) unchanged.set(sig, child);
+      }
+      let cursor = list.firstElementChild;
+      for (const { values, flags: rowFlags } of rows) {
+        const sig = JSON.stringify([values, rowFlags, global]);
+        let node = unchanged.get(sig);
+        if (node) unchanged.delete(sig);
+        else node = buildRow(template, values, rowFlags, have, sig);
+        if (node === cursor) {
+          cursor = cursor.nextElementSibling;
+          continue;
         }
-        for (const el of row.querySelectorAll('[data-value]')) {
-          /** @type {HTMLInputElement} */ (el).value = String(values[el.getAttribute('data-value') || ''] ?? '');
-        }
-        for (const el of row.querySelectorAll('[data-href]')) {
-          el.setAttribute('href', say(el.getAttribute('data-href') || '', values));
-        }
-        row.className = [...rowFlags].sort().map((f) => `is-${f}`).join(' ');
-        applyWhen(row, new Set([...have, ...rowFlags]), true);
-        return row;
-      });
-      list.replaceChildren(...fresh);
+        list.insertBefore(node, cursor);
+      }
+      while (cursor) {
+        const next = cursor.nextElementSibling;
+        cursor.remove();
+        cursor = next;
+      }
     }
+  }
+
+  /**
+   * One row from its <template>, filled in.
+   * @param {HTMLTemplateElement} template @param {Record<string, any>} values
+   * @param {string[]} rowFlags @param {Set<string>} have @param {string} sig
+   */
+  function buildRow(template, values, rowFlags, have, sig) {
+    const row = /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
+    for (const el of row.querySelectorAll('[data-slot]')) {
+      const key = el.getAttribute('data-slot') || '';
+      el.textContent = key in values ? String(values[key] ?? '') : '';
+    }
+    for (const el of row.querySelectorAll('[data-value]')) {
+      /** @type {HTMLInputElement} */ (el).value = String(values[el.getAttribute('data-value') || ''] ?? '');
+    }
+    for (const el of row.querySelectorAll('[data-href]')) {
+      el.setAttribute('href', say(el.getAttribute('data-href') || '', values));
+    }
+    row.className = [...rowFlags].sort().map((f) => `is-${f}`).join(' ');
+    row.dataset.sig = sig;
+    applyWhen(row, new Set([...have, ...rowFlags]), true);
+    return row;
   }
 
   /** @param {any} counts */
@@ -505,6 +537,7 @@ function start(data) {
         wait = 10;
       }
       nextAt = Date.now() + wait * 1000;
+      countdown();
       setTimeout(renew, wait * 1000);
     };
     setTimeout(renew, wait * 1000);

@@ -1,6 +1,6 @@
 """HTML pages of the discuss step (民事民议): the list of hearings and the schedule form, a
-hearing's page (for everyone; the public record once it is over), the participants' live page and the QR check-in,
-the host's console and the secretary's record.
+hearing's page (for everyone; the public record once it is over), the participants' live
+page and the QR check-in, the host's console and the secretary's record.
 
 Every page renders fully on the server, and every button is a form posting to a route
 here that calls the same service as the JSON API and redirects back. On the live page and

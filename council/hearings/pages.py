@@ -681,7 +681,7 @@ class HearingPages(Controller):
             },
         )
 
-    @get("/{hearing_id:int}/console/attendees")
+    @get("/{hearing_id:int}/console/attendees", guards=[requires_login])
     async def attendee_list(self, request: Req, hearing_id: int) -> dict[str, Any]:
         """Who came, for the console's list (hearing-live.js refreshes it when the counts change)."""
         await _host_row(request, hearing_id)

@@ -181,6 +181,8 @@ async def test_each_page_renders_for_the_right_people(client: Any, settings: Any
     refused = await client.get(f"{base}/console")
     assert refused.status_code == 403 and "Only the hearing&#39;s host can use its console." in refused.text
     assert (await client.get(f"{base}/record")).status_code == 403
+    assert (await client.get(f"{base}/console/attendees")).status_code == 403
+    assert (await post(client, f"{base}/check-in", {}, base)).status_code == 303
 
     await log_in(client, "outsider")
     assert "You are not invited to this hearing." in (await client.get(base)).text
@@ -198,6 +200,8 @@ async def test_each_page_renders_for_the_right_people(client: Any, settings: Any
     console = await client.get(f"{base}/console")
     assert console.status_code == 200 and "<svg" in console.text and "check-in?code=" in console.text
     assert 'id="hearing-data"' in console.text and "/static/js/hearing-live.js" in console.text
+    came = (await client.get(f"{base}/console/attendees")).json()["items"]
+    assert [(a["name"], a["place"], a["via"]) for a in came] == [("居民1101", "1栋1单元101", "online")]
     image = await client.get(f"{base}/console/qr.svg")
     assert image.status_code == 200 and image.headers["content-type"].startswith("image/svg+xml")
     stale = attendance.qr_code(settings.secret_key, hearing_id, at=time.time() - 600)["code"]

@@ -214,8 +214,10 @@ async def _append_encrypted(
     entry = ballot_board.new_entry(
         kind, payload, alias=alias, tracking_code=code, cast_by=cast_by, ciphertexts=alphas
     )
-    pending = _Pending(principal, entry, asyncio.get_running_loop().create_future())
     loop = asyncio.get_running_loop()
+    pending = _Pending(principal, entry, loop.create_future())
+    # When the request went away, nobody reads the outcome: mark it read.
+    pending.receipt.add_done_callback(lambda done: done.cancelled() or done.exception())
     queue = _queues.setdefault(loop, {}).setdefault(ballot_id, _Queue())
     queue.items.append(pending)
     if queue.task is None or queue.task.done():

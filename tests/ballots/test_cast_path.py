@@ -73,3 +73,46 @@ async def test_the_same_ballot_sent_twice_at_once_is_taken_once(live_client: Any
     assert all(r.json()["check"] == "duplicate" for r in responses if r.status_code == 422)
     assert await BoardEntry.count().where(BoardEntry.ballot == ballot_id) == 1
     assert await Ciphertext.count().where(Ciphertext.ballot == ballot_id) == 3
+
+
+async def test_ballots_arriving_together_share_a_transaction_and_a_copy_fails_alone(
+    db: None, monkeypatch: Any
+) -> None:
+    from council.accounts.login import load_principal
+    from council.audit.service import verify_chain
+    from council.ballots import casting
+    from council.ballots.record import entry_hash
+    from council.errors import Refused
+    from tests.ballots.support_load import encrypted_body, prepare
+
+    prepared = await prepare(8)
+    sizes: list[int] = []
+    original = casting._append_transaction
+
+    async def spy(ballot_id: int, batch: Any) -> Any:
+        sizes.append(len(batch))
+        return await original(ballot_id, batch)
+
+    monkeypatch.setattr(casting, "_append_transaction", spy)
+    principals = [await load_principal(v.user_id) for v in prepared.voters]
+    bodies = [
+        encrypted_body(prepared.manifest, v.alias, k % 3)["answers"] for k, v in enumerate(prepared.voters)
+    ]
+    # voter 5's ballot twice, in the middle of the others
+    calls = [(principals[k], bodies[k]) for k in range(8)] + [(principals[5], bodies[5])]
+    outcomes = await asyncio.gather(
+        *(casting.cast(p, prepared.ballot_id, body) for p, body in calls), return_exceptions=True
+    )
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], Refused)
+    assert refused[0].extensions["check"] == "duplicate"
+    receipts = [o for o in outcomes if isinstance(o, dict)]
+    assert sorted(r["seq"] for r in receipts) == list(range(8))
+    assert max(sizes) > 1, sizes  # some ballots did go together
+    board = await casting.ballot_board.board(prepared.ballot_id)
+    prev = prepared.manifest["fingerprint"]
+    for entry in board:
+        assert entry["prev"] == prev and entry_hash(prev, entry["payload"]) == entry["hash"]
+        prev = entry["hash"]
+    assert {r["head"] for r in receipts} == {e["hash"] for e in board}
+    assert (await verify_chain()).ok

@@ -18,7 +18,8 @@ from council.accounts.principal import Principal
 from council.ballots import casting, manage_form, service
 from council.ballots.encrypt import MAX_BUDGET
 from council.ballots.tables import STATUS_TERMS, BallotSecrecy, BallotStatus, BoardEntry, Proxy, RosterEntry
-from council.community.tables import Node, NodeKind, Resident
+from council.community.service import household_labels
+from council.community.tables import Resident
 from council.errors import DomainError, Forbidden, Invalid
 from council.i18n import N_
 from council.web import flash, redirect, require_principal, safe_next, settings_of
@@ -308,20 +309,6 @@ async def _proxies_page(
     )
 
 
-async def _household_places(scope_path: str) -> dict[int, str]:
-    """Each household of the scope as "1栋1单元101" (building, unit, room), as the roster shows it."""
-    nodes = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(
-        Node.path.like(f"{scope_path}%")
-    )
-    names = {n["id"]: n["name"] for n in nodes}
-    out = {}
-    for node in nodes:
-        if node["kind"] == NodeKind.household.value:
-            ids = [int(part) for part in node["path"].strip("/").split("/")]
-            out[node["id"]] = "".join(names.get(i, "") for i in ids[-3:])
-    return out
-
-
 async def _roster_aliases(ballot_id: int, resident_ids: list[int]) -> dict[int, str]:
     if not resident_ids:
         return {}
@@ -346,7 +333,7 @@ async def resident_labels(row: dict[str, Any], resident_ids: list[int]) -> dict[
     """Place, roster alias (once the ballot is open) and code of the given residents."""
     if not resident_ids:
         return {}
-    places = await _household_places(row["scope_path"])
+    places = await household_labels(row["scope_path"])
     residents = await Resident.select(
         Resident.id, Resident.name, Resident.code, Resident.household, Resident.is_representative
     ).where(Resident.id.is_in(sorted(set(resident_ids))))
@@ -360,7 +347,7 @@ async def find_residents(row: dict[str, Any], query: str, chosen: str = "") -> d
     query = query.strip()[:64]
     if not query and not chosen.isdigit():
         return {"query": query, "items": [], "more": False}
-    places = await _household_places(row["scope_path"])
+    places = await household_labels(row["scope_path"])
     squeezed = "".join(query.split())
     households = [h for h, label in places.items() if squeezed and squeezed in label]
     condition: Any = (Resident.active == True) & Resident.household.is_in(list(places) or [-1])  # noqa: E712

@@ -34,6 +34,7 @@ from council.ballots.tables import (
 )
 from council.ballots.tally import sum_ballots
 from council.canonical import canonical_bytes
+from council.community.service import household_labels
 from council.community.tables import Node, NodeKind, Resident
 from council.db import write_transaction
 from council.errors import Conflict, Forbidden, Invalid, NotFound
@@ -264,17 +265,7 @@ async def trustees_of(ballot_id: int) -> list[dict[str, Any]]:
 
 async def _household_aliases(scope_path: str) -> dict[int, str]:
     """Each household's public label: building-unit-room, unique within the scope."""
-    nodes = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(
-        Node.path.like(f"{scope_path}%") & (Node.active == True)  # noqa: E712
-    )
-    names = {n["id"]: n["name"] for n in nodes}
-    labels: dict[int, str] = {}
-    for node in nodes:
-        if node["kind"] != NodeKind.household.value:
-            continue
-        ids = [int(part) for part in node["path"].strip("/").split("/")]
-        # building, unit, household: the last three levels of the path
-        labels[node["id"]] = "-".join(names.get(i, str(i)) for i in ids[-3:])
+    labels = await household_labels(scope_path, "-")
     seen: dict[str, int] = {}
     for household, label in sorted(labels.items()):
         if label in seen:

@@ -205,3 +205,18 @@ async def household_label(household_id: int) -> str:
     node = await get_node(household_id)
     names = [a["name"] for a in await ancestors(node) if a["kind"] != NodeKind.community.value]
     return " ".join(names)
+
+
+async def household_labels(scope_path: str, separator: str = "") -> dict[int, str]:
+    """Each active household of the scope labelled building, unit, room ("1栋1单元101", or
+    "1栋-1单元-101" with separator "-"), as the roster shows it."""
+    nodes = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(
+        Node.path.like(f"{scope_path}%") & (Node.active == True)  # noqa: E712
+    )
+    names = {n["id"]: n["name"] for n in nodes}
+    labels: dict[int, str] = {}
+    for node in nodes:
+        if node["kind"] == NodeKind.household.value:
+            ids = [int(part) for part in node["path"].strip("/").split("/")]
+            labels[node["id"]] = separator.join(names.get(i, str(i)) for i in ids[-3:])
+    return labels

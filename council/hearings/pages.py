@@ -26,7 +26,8 @@ from litestar.response import File, Redirect, Template
 from council.accounts.guards import principal_of, requires_login
 from council.accounts.principal import Principal
 from council.accounts.tables import Role, RoleAssignment, User
-from council.community.tables import Node, NodeKind, Resident
+from council.community.service import household_labels
+from council.community.tables import Node, Resident
 from council.errors import DomainError, Forbidden, Invalid, NotFound
 from council.hearings import attendance, floor, live, page_view, records, schedule_form, service
 from council.hearings.tables import (
@@ -230,27 +231,13 @@ async def _form_page(
 # Resident search for the host's roster ---------------------------------------------------
 
 
-async def _household_places(scope_path: str) -> dict[int, str]:
-    """Each household of the place as "1栋1单元101" (building, unit, room), as the roster shows it."""
-    nodes = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(
-        Node.path.like(f"{scope_path}%")
-    )
-    names = {n["id"]: n["name"] for n in nodes}
-    out = {}
-    for node in nodes:
-        if node["kind"] == NodeKind.household.value:
-            ids = [int(part) for part in node["path"].strip("/").split("/")]
-            out[node["id"]] = "".join(names.get(i, "") for i in ids[-3:])
-    return out
-
-
 async def find_residents(row: Mapping[str, Any], query: str) -> dict[str, Any]:
     """Active residents of the hearing's place whose name, ID or household ("3栋2单元301",
     "2单元", "301") matches."""
     query = query.strip()[:64]
     if not query:
         return {"query": "", "items": [], "more": False}
-    places = await _household_places(row["scope_path"])
+    places = await household_labels(row["scope_path"])
     squeezed = "".join(query.split())
     households = [h for h, label in places.items() if squeezed in label]
     literal = query.replace("%", "").replace("_", "")

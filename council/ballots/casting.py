@@ -5,7 +5,9 @@ and inside its window; the voter is on the frozen roster, or holds a live proxy 
 alias; every point is canonical; no ciphertext repeats one already on the board; every
 proof holds for this ballot (F) and this alias. A failure is a 4xx naming the check, and
 nothing is written. The board append, the ciphertexts and the audit entry are one
-transaction under the ballot's lock.
+transaction under the ballot's lock; ballots that arrive while one is running share the
+next one, each with its own entry and audit entry (see "Group append" below). The receipt
+is sent only once its transaction has committed.
 """
 
 from __future__ import annotations

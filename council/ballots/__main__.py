@@ -164,16 +164,20 @@ async def _simulate(args: argparse.Namespace, methods: list[str], out: str, url:
     from council.community.tables import Node, NodeKind
 
     began = time.perf_counter()
-    await migrate(quiet=True)
-    others = await Node.select(Node.name).where(
-        (Node.kind == NodeKind.community.value) & Node.name.not_like(f"{COMMUNITY_PREFIX}%")
-    )
+    # Refused before migrating: a database with real data is left exactly as it was.
+    try:
+        others = await Node.select(Node.name).where(
+            (Node.kind == NodeKind.community.value) & Node.name.not_like(f"{COMMUNITY_PREFIX}%")
+        )
+    except Exception:  # noqa: BLE001 - no tables yet: a fresh database
+        others = []
     if others:
         print(
             f"{_where(url)} holds community {others[0]['name']!r}: simulate only on a scratch database.",
             file=sys.stderr,
         )
         return 2
+    await migrate(quiet=True)
     migrated = time.perf_counter() - began
     db = await _start_pool(max(2, args.concurrency + 1))
     try:

@@ -49,6 +49,8 @@ FALSE_WORDS = {"", "0", "no", "n", "false", "否"}
 MAX_ROWS = 20_000
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
+INSERT_BATCH = 1000  # residents per INSERT statement
+
 
 @dataclass
 class Problem:
@@ -191,20 +193,22 @@ async def import_residents(
                 places[key] = {"id": household.id, "path": path}
                 created += 1
             row["household_id"] = places[key]["id"]
-        await Resident.insert(
-            *[
-                Resident(
-                    code=row["code"],
-                    name=row["name"],
-                    phone=row.get("phone", ""),
-                    household=row["household_id"],
-                    is_representative=row.get("representative", "").lower() in TRUE_WORDS,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for row in good
-            ]
-        )
+        # In slices: PostgreSQL takes at most 32,767 parameters in one statement.
+        for start in range(0, len(good), INSERT_BATCH):
+            await Resident.insert(
+                *[
+                    Resident(
+                        code=row["code"],
+                        name=row["name"],
+                        phone=row.get("phone", ""),
+                        household=row["household_id"],
+                        is_representative=row.get("representative", "").lower() in TRUE_WORDS,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for row in good[start : start + INSERT_BATCH]
+                ]
+            )
         await audit.record(
             principal.actor,
             "import_residents",

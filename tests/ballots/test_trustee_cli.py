@@ -409,7 +409,7 @@ async def test_clear_messages_for_the_wrong_people_and_the_wrong_time(client: An
     t, people = await trustees()
     ballot_id = await setup(client, people)
     code, _, err = await t.run("sup1", "status", ballot_id, token=people["tokens"]["outsider"])
-    assert code == 1 and "403" in err and "You are not a trustee of this ballot." in err
+    assert code == 1 and "403" in err and "您不是这次表决的监票人" in err
     code, _, err = await t.run("sup1", "status", ballot_id, token="cncl_not-a-real-token")
     assert code == 1 and "401" in err and "My account" in err
     code, _, err = await t.run("sup1", "decrypt", ballot_id)

@@ -172,3 +172,18 @@ async def test_export_defuses_spreadsheet_formulas(client: Any, settings: Any) -
     )
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["code"] == "EVIL1")
     assert row["name"].startswith("'=")
+
+
+async def test_a_large_file_imports_in_slices(db: None, settings: Any) -> None:
+    """More rows than one statement can carry on PostgreSQL (32,767 parameters)."""
+    from council.community.roster_csv import import_residents
+    from tests.factories import ROOT
+
+    c = await make_community()
+    rows = [
+        f"L{k:05d},居民{k},,网格1,1栋,1单元,{1000 + k // 2},{'是' if k % 2 == 0 else '否'}"
+        for k in range(5000)
+    ]
+    result = await import_residents(ROOT, c.community["id"], (HEADER + "\n".join(rows) + "\n").encode())
+    assert result.ok and result.imported == 5000 and result.households_created == 2500
+    assert await Resident.count().where(Resident.code.like("L%")) == 5000

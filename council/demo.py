@@ -15,6 +15,7 @@ from council.ballots import demo as ballots_demo
 from council.community import roster_csv
 from council.community import service as roster
 from council.community.tables import Node, NodeKind, Resident
+from council.hearings import demo as hearings_demo
 from council.proposals import demo as proposals_demo
 from council.settings import Settings
 
@@ -149,4 +150,5 @@ async def load_demo(only_if_empty: bool = True) -> list[tuple[str, str, str]]:
     assert staff is not None
     await proposals_demo.load(community, staff)
     await ballots_demo.load(community["id"], settings.data_dir / "demo-trustees", DEMO_PASSWORD)
+    await hearings_demo.load_demo_hearings(community, settings.timezone)
     return logins

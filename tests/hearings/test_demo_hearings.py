@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from council.ballots.tables import Ballot
-from council.community.tables import Node, NodeKind
-from council.hearings.demo import LIFT_MATTER, PARKING_MATTER, load_demo_hearings
+from council.hearings.demo import LIFT_MATTER, PARKING_MATTER
 from council.hearings.tables import AgendaItem, Attendance, Hearing, Motion, Speaker, Statement
 from council.proposals.tables import Proposal
 
@@ -28,10 +27,6 @@ async def _demo(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[s
 
     monkeypatch.setattr(ballots_demo, "load", no_ballots)
     await load_demo(only_if_empty=False)
-    if not await Hearing.exists():  # until council/demo.py calls load_demo_hearings itself
-        community = await Node.select().where(Node.kind == NodeKind.community.value).first()
-        assert community is not None
-        await load_demo_hearings(community)
     talk = await Hearing.select().where(Hearing.title == "3栋加装电梯屋场恳谈会").first()
     meeting = await Hearing.select().where(Hearing.title == "幸福里社区议事会（停车专题）").first()
     assert talk is not None and meeting is not None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from council.accounts.tables import User
 from council.ballots.tables import Ballot, RosterEntry, Trustee
 from council.i18n import DEFAULT_LOCALE, N_, translations
+from council.notifications.service import users_of_residents
 
 
 def _say(message: str) -> str:
@@ -53,5 +53,4 @@ async def voters_invited(ballot_id: int) -> None:
     ]
     if not residents:
         return
-    users = await User.select(User.id).where(User.resident.is_in(residents) & (User.active == True))  # noqa: E712
-    await _send(ballot_id, [u["id"] for u in users], N_("A ballot is open: you can vote"))
+    await _send(ballot_id, await users_of_residents(residents), N_("A ballot is open: you can vote"))

@@ -3,10 +3,10 @@ the write transaction of the change."""
 
 from __future__ import annotations
 
-from council.accounts.tables import User
 from council.community.tables import Resident
 from council.hearings.tables import Hearing, Invitees
 from council.i18n import DEFAULT_LOCALE, N_, translations
+from council.notifications.service import users_of_residents
 
 
 def _say(message: str) -> str:
@@ -25,10 +25,7 @@ async def invitee_users(hearing_id: int) -> list[int]:
         residents = await Resident.select(Resident.id).where(
             Resident.household.path.like(f"{row['scope_path']}%") & (Resident.active == True)  # noqa: E712
         )
-        ids = [r["id"] for r in residents]
-        active = User.active == True  # noqa: E712
-        found = await User.select(User.id).where(User.resident.is_in(ids) & active) if ids else []
-        users = {u["id"] for u in found}
+        users = set(await users_of_residents([r["id"] for r in residents]))
     users |= {row["host"]} | ({row["secretary"]} if row["secretary"] else set())
     return sorted(users)
 

@@ -24,6 +24,8 @@ from council.settings import Settings
 TITLE_MAX = 200
 LINK_MAX = 300
 
+BATCH = 1000  # rows (or ids) per statement
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -70,27 +72,31 @@ async def notify(
     ids = sorted({int(user_id) for user_id in user_ids})
     if not ids:
         return 0
-    users = await User.select(User.id, User.email).where(User.id.is_in(ids) & (User.active == True))  # noqa: E712
+    users: list[dict[str, Any]] = []
+    for start in range(0, len(ids), BATCH):  # PostgreSQL takes at most 32,767 parameters a statement
+        users += await User.select(User.id, User.email).where(
+            User.id.is_in(ids[start : start + BATCH]) & (User.active == True)  # noqa: E712
+        )
     if not users:
         return 0
     settings = settings or Settings.from_env()
     now = _now()
     title = _clip(" ".join(title.split()), TITLE_MAX)  # one line: it is also an email subject
-    await Notification.insert(
-        *[
-            Notification(
-                user=row["id"],
-                kind=kind,
-                title=title,
-                body=body,
-                link=link,
-                subject_type=subject_type[:32],
-                subject_id=str(subject_id)[:64],
-                created_at=now,
-            )
-            for row in users
-        ]
-    )
+    notifications = [
+        Notification(
+            user=row["id"],
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            subject_type=subject_type[:32],
+            subject_id=str(subject_id)[:64],
+            created_at=now,
+        )
+        for row in users
+    ]
+    for start in range(0, len(notifications), BATCH):
+        await Notification.insert(*notifications[start : start + BATCH])
     if settings.email_enabled:
         text = email_text(settings, body, link)
         emails = [
@@ -104,9 +110,21 @@ async def notify(
             for row in users
             if row["email"]
         ]
-        if emails:
-            await OutboxEmail.insert(*emails)
+        for start in range(0, len(emails), BATCH):
+            await OutboxEmail.insert(*emails[start : start + BATCH])
     return len(users)
+
+
+async def users_of_residents(resident_ids: Iterable[int]) -> list[int]:
+    """The active accounts of these residents, looked up a slice at a time."""
+    ids = sorted(set(resident_ids))
+    found: list[int] = []
+    for start in range(0, len(ids), BATCH):
+        rows = await User.select(User.id).where(
+            User.resident.is_in(ids[start : start + BATCH]) & (User.active == True)  # noqa: E712
+        )
+        found += [row["id"] for row in rows]
+    return found
 
 
 # --- the inbox ----------------------------------------------------------------------

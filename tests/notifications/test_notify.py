@@ -97,3 +97,21 @@ async def test_bad_arguments_are_refused(settings: Any) -> None:
     await send([alice], long_title, settings=settings)
     row = await Notification.select(Notification.title).first()
     assert row is not None and len(row["title"]) == 200 and row["title"].endswith("…")
+
+
+async def test_a_whole_community_is_notified_in_slices(settings: Any) -> None:
+    """More recipients than one statement can carry on PostgreSQL (32,767 parameters)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    for start in range(0, 6000, 1000):
+        await User.insert(
+            *[
+                User(username=f"u{k}", display_name=f"u{k}", created_at=now)
+                for k in range(start, start + 1000)
+            ]
+        )
+    ids = [row["id"] for row in await User.select(User.id)]
+    async with write_transaction():
+        made = await service.notify(ids, kind="ballot", title="表决开始", body="表决开始", settings=settings)
+    assert made == 6000 and await Notification.count() == 6000

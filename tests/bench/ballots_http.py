@@ -311,9 +311,6 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(prog="python -m tests.bench.ballots_http", description=__doc__)
     parser.add_argument("--databases", default="postgres,sqlite", help="comma-separated: postgres,sqlite")
-    # More than ~3,600 voters with accounts: opening the ballot fails on PostgreSQL, whose
-    # driver takes at most 32,767 arguments per statement and notify() inserts every
-    # voter's notification in one statement (council/notifications/service.py).
     parser.add_argument("--voters", type=int, default=3000, help="ballots POSTed over HTTP (default 3000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
     parser.add_argument("--workers", type=int, default=2, help="council serve --workers (default 2)")

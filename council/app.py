@@ -122,6 +122,12 @@ class _PubSub(RedisChannelsPubSubBackend):
             yield channel.removeprefix(self._prefix), data
 
 
+async def _keep_connection(connection: Any) -> None:
+    """asyncpg resets every connection it takes back (one more round trip per request). Nothing
+    here leaves session state behind: locks are transaction-scoped (pg_advisory_xact_lock),
+    there is no LISTEN, no temporary table and no SET outside a transaction."""
+
+
 def _channels(settings: Settings) -> ChannelsPlugin:
     """Live updates of hearings: in memory for one process, through Redis for several."""
     if settings.redis_url:
@@ -172,7 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if isinstance(db, PooledSQLiteEngine):
             db.pool_size = settings.db_pool_size
         else:
-            await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+            await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_connection)
 
     async def close_pool() -> None:
         # PostgreSQL's pool is left to the process exit: closing it here fails the

@@ -7,9 +7,8 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from council.accounts.login import principal_for
-from council.accounts.principal import Principal
-from council.accounts.tables import ApiToken, User
+from council.accounts.principal import Grant, Principal
+from council.accounts.tables import ApiToken, Role
 from council.audit import service as audit
 from council.db import write_transaction
 from council.errors import Forbidden, NotFound
@@ -71,16 +70,25 @@ async def revoke_token(principal: Principal, token_id: int) -> None:
 
 
 async def principal_from_token(token: str) -> Principal | None:
+    """The token's holder with her roles, in one query (every API request asks this)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = (
-        await ApiToken.objects()
-        .where((ApiToken.token_hash == _sha256(token)) & ApiToken.revoked_at.is_null())
-        .first()
+    rows = await ApiToken.raw(
+        "SELECT u.id, u.username, u.display_name, u.locale, u.resident, ra.role, ra.node, n.path, n.name "
+        'FROM api_token t JOIN account u ON u.id = t."user" '
+        'LEFT JOIN role_assignment ra ON ra."user" = u.id LEFT JOIN node n ON n.id = ra.node '
+        "WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.active ORDER BY ra.id",
+        _sha256(token),
     )
-    if row is None:
+    if not rows:
         return None
-    user = await User.objects().where(User.id == row.user).first()
-    if user is None or not user.active:
-        return None
-    return await principal_for(user, via_token=True)
+    user = rows[0]
+    return Principal(
+        id=user["id"],
+        username=user["username"],
+        display_name=user["display_name"],
+        locale=user["locale"],
+        resident_id=user["resident"],
+        grants=tuple(Grant(Role(r["role"]), r["node"], r["path"], r["name"]) for r in rows if r["role"]),
+        via_token=True,
+    )

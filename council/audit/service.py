@@ -74,6 +74,14 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. Call inside the write transaction of the change."""
+    return (await record_many([(actor, action, subject_type, subject_id, data or {})]))[0]
+
+
+async def record_many(items: list[tuple[Actor, str, str, object, dict[str, Any]]]) -> list[AuditEntry]:
+    """Append several entries in order, under one lock, with one read and one insert (for a
+    batch of changes made in one transaction, such as ballots cast together)."""
+    if not items:
+        return []
     if not is_sqlite():
         await engine().run_ddl(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_KEY})")
     last = (
@@ -83,32 +91,38 @@ async def record(
     )
     seq = 0 if last is None else last["seq"] + 1
     prev_hash = GENESIS if last is None else last["hash"]
-    at = datetime.now(UTC)
-    payload = data or {}
-    body = entry_body(
-        seq=seq,
-        at=at,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        data=payload,
-    )
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        data=canonical_bytes(payload).decode("utf-8"),
-        prev_hash=prev_hash,
-        hash=entry_hash(prev_hash, body),
-    )
-    await entry.save()
-    return entry
+    entries: list[AuditEntry] = []
+    for actor, action, subject_type, subject_id, payload in items:
+        at = datetime.now(UTC)
+        body = entry_body(
+            seq=seq,
+            at=at,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            data=payload,
+        )
+        entry = AuditEntry(
+            seq=seq,
+            at=at,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            data=canonical_bytes(payload).decode("utf-8"),
+            prev_hash=prev_hash,
+            hash=entry_hash(prev_hash, body),
+        )
+        entries.append(entry)
+        prev_hash, seq = entry.hash, seq + 1
+    if len(entries) == 1:
+        await entries[0].save()
+    else:
+        await AuditEntry.insert(*entries)
+    return entries
 
 
 @dataclass(frozen=True)

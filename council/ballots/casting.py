@@ -289,18 +289,22 @@ async def _append_transaction(ballot_id: int, batch: Sequence[_Pending]) -> list
         locked = await ballot_board.lock_ballot(ballot_id)
         check_window(locked, now())
         added = await ballot_board.append_entries(locked, [p.entry for p in batch])
-        for pending, entry in zip(batch, added, strict=True):
-            await audit.record(
-                pending.principal.actor,
-                "cast_ballot" if entry["kind"] == "ballot" else "audit_ballot",
-                "ballot",
-                ballot_id,
-                {
-                    "seq": entry["seq"],
-                    "tracking_code": pending.entry.tracking_code,
-                    "proxy": pending.entry.cast_by is not None,
-                },
-            )
+        await audit.record_many(
+            [
+                (
+                    pending.principal.actor,
+                    "cast_ballot" if entry["kind"] == "ballot" else "audit_ballot",
+                    "ballot",
+                    ballot_id,
+                    {
+                        "seq": entry["seq"],
+                        "tracking_code": pending.entry.tracking_code,
+                        "proxy": pending.entry.cast_by is not None,
+                    },
+                )
+                for pending, entry in zip(batch, added, strict=True)
+            ]
+        )
     return [
         {
             "seq": entry["seq"],

@@ -105,7 +105,7 @@ async def test_refusals_name_the_check_and_change_nothing(client: Any, settings:
     people = await election_people(settings)
     tokens = people["tokens"]
     ballot_id = await create_ballot(client, people)
-    await keygen(client, people, ballot_id)
+    secrets = await keygen(client, people, ballot_id)
     manifest = await open_ballot(client, people, ballot_id)
     alias1 = await alias_of(client, tokens["voter1"], ballot_id)
     alias2 = await alias_of(client, tokens["voter2"], ballot_id)
@@ -159,3 +159,22 @@ async def test_refusals_name_the_check_and_change_nothing(client: Any, settings:
     assert late.status_code == 409
     board = (await client.get(f"/api/v1/ballots/{ballot_id}/board")).json()
     assert [e["kind"] for e in board["entries"]] == ["ballot", "close"]
+
+    # decryption shares: a forged proof, and shares made with another trustee's key, are refused
+    from council.ballots import trustee_client
+
+    shares_url = f"/api/v1/ballots/{ballot_id}/trustee/shares"
+    state = (await client.get(f"/api/v1/ballots/{ballot_id}/trustee", headers=bearer(tokens["sup1"]))).json()
+    body = trustee_client.decryption(state, secrets["sup1"])
+    forged = copy.deepcopy(body)
+    forged["shares"][0][0]["s"] = forged["shares"][0][1]["s"]
+    response = await client.post(shares_url, json=forged, headers=bearer(tokens["sup1"]))
+    assert response.status_code == 422 and response.json()["check"] == "dleq"
+    stolen = trustee_client.decryption({**state, "verification_key": None}, secrets["sup2"])
+    response = await client.post(shares_url, json=stolen, headers=bearer(tokens["sup1"]))
+    assert response.status_code == 422 and response.json()["check"] == "dleq"
+    assert (await client.post(shares_url, json=body, headers=bearer(tokens["sup1"]))).status_code == 201
+    second = await client.post(shares_url, json=body, headers=bearer(tokens["sup1"]))
+    assert second.status_code == 409
+    board = (await client.get(f"/api/v1/ballots/{ballot_id}/board")).json()
+    assert [e["kind"] for e in board["entries"]] == ["ballot", "close", "share"]

@@ -52,6 +52,9 @@ def _postgres_reachable() -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     global _postgres_problem
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line(
+        "markers", "database: opens the database without the db fixture (runs in both passes)"
+    )
     if TEST_DB == "postgres":
         _postgres_problem = _postgres_reachable()
         if _postgres_problem and IN_CI:
@@ -62,11 +65,22 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"council database: {TEST_DB} ({os.environ['COUNCIL_DATABASE_URL']})"
 
 
+DATABASE_FIXTURES = {"db", "settings", "client", "live_client", "mail_settings"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _postgres_problem:
         skip = pytest.mark.skip(reason=_postgres_problem)
         for item in items:
             item.add_marker(skip)
+    elif TEST_DB == "postgres":
+        # A test that opens no database (the crypto, the verifier, vote.js, the catalogues) has
+        # nothing to learn from a second pass: it ran in the SQLite pass.
+        same = pytest.mark.skip(reason="uses no database: it runs in the SQLite pass")
+        for item in items:
+            uses = set(getattr(item, "fixturenames", ()))
+            if not uses & DATABASE_FIXTURES and not item.get_closest_marker("database"):
+                item.add_marker(same)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from council.accounts.guards import requires_login
 from council.accounts.principal import Principal
-from council.ballots import casting, manage_form, service
+from council.ballots import manage_form, proxies, service
 from council.ballots.encrypt import MAX_BUDGET
 from council.ballots.tables import STATUS_TERMS, BallotSecrecy, BallotStatus, BoardEntry, Proxy, RosterEntry
 from council.community.service import household_labels
@@ -250,7 +250,7 @@ class BallotManagePages(Controller):
                 raise Invalid(
                     N_("Find and pick both the resident who gives the proxy and the one who holds it.")
                 )
-            await casting.record_proxy(
+            await proxies.record_proxy(
                 principal,
                 ballot_id,
                 delegator_id=int(values["delegator_id"]),
@@ -264,7 +264,7 @@ class BallotManagePages(Controller):
 
     @post("/{ballot_id:int}/proxies/{proxy_id:int}/revoke")
     async def revoke_proxy(self, request: Req, ballot_id: int, proxy_id: int) -> Redirect:
-        await casting.revoke_proxy(require_principal(request), ballot_id, proxy_id)
+        await proxies.revoke_proxy(require_principal(request), ballot_id, proxy_id)
         flash(request, N_("The proxy is revoked."))
         return redirect(f"/ballots/{ballot_id}/proxies")
 
@@ -276,18 +276,18 @@ async def _proxies_page(
     row: dict[str, Any], values: dict[str, str], error: DomainError | None = None
 ) -> Template:
     ballot_id = row["id"]
-    proxies = await casting.proxies(ballot_id)
+    rows = await proxies.proxies(ballot_id)
     recorders = {
         p["id"]: p["recorded_by.display_name"]
         for p in await Proxy.select(Proxy.id, Proxy.recorded_by.display_name).where(Proxy.ballot == ballot_id)
     }
-    people = [p["delegator"] for p in proxies] + [p["delegate"] for p in proxies]
+    people = [p["delegator"] for p in rows] + [p["delegate"] for p in rows]
     found = {
         side: await find_residents(row, values.get(f"{side}_q", ""), values.get(f"{side}_id", ""))
         for side in ("delegator", "delegate")
     }
     labels = await resident_labels(row, people)
-    for proxy in proxies:
+    for proxy in rows:
         proxy["recorded_by_name"] = recorders.get(proxy["id"], "")
         proxy["delegator_label"] = labels.get(proxy["delegator"], {})
         proxy["delegate_label"] = labels.get(proxy["delegate"], {})
@@ -295,14 +295,14 @@ async def _proxies_page(
         "ballots/manage_proxies.html",
         context={
             "b": row,
-            "proxies": proxies,
-            "live": [p for p in proxies if p["revoked_at"] is None],
-            "revoked": [p for p in proxies if p["revoked_at"] is not None],
+            "proxies": rows,
+            "live": [p for p in rows if p["revoked_at"] is None],
+            "revoked": [p for p in rows if p["revoked_at"] is not None],
             "found": found,
             "v": values,
             "can_record": row["status"] not in CLOSED,
             "household_basis": row["weight_basis"] == "household",
-            "max_per_delegate": casting.MAX_PROXIES_PER_DELEGATE,
+            "max_per_delegate": proxies.MAX_PROXIES_PER_DELEGATE,
             "error": error.detail() if error else "",
         },
         status_code=error.status_code if error else 200,

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import Parameter
 
 from council.accounts.guards import principal_of, requires_login
-from council.ballots import casting, export, queries, service, trustees
+from council.ballots import casting, export, proxies, queries, service, trustees
 from council.ballots.schemas import (
     AuditIn,
     BallotIn,
@@ -187,11 +187,11 @@ class BallotsApi(Controller):
     @get("/{ballot_id:int}/proxies", guards=[requires_login])
     async def proxies(self, request: Req, ballot_id: int) -> dict[str, Any]:
         await queries.summary(principal_of(request), ballot_id)
-        return {"items": await casting.proxies(ballot_id)}
+        return {"items": await proxies.proxies(ballot_id)}
 
     @post("/{ballot_id:int}/proxies", status_code=201, guards=[requires_login])
     async def add_proxy(self, request: Req, ballot_id: int, data: ProxyIn) -> dict[str, Any]:
-        proxy_id = await casting.record_proxy(
+        proxy_id = await proxies.record_proxy(
             require_principal(request),
             ballot_id,
             delegator_id=data.delegator_id,
@@ -202,7 +202,7 @@ class BallotsApi(Controller):
 
     @delete("/{ballot_id:int}/proxies/{proxy_id:int}", status_code=204, guards=[requires_login])
     async def revoke_proxy(self, request: Req, ballot_id: int, proxy_id: int) -> None:
-        await casting.revoke_proxy(require_principal(request), ballot_id, proxy_id)
+        await proxies.revoke_proxy(require_principal(request), ballot_id, proxy_id)
 
 
 class TrusteeApi(Controller):

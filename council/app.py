@@ -177,7 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             return
         if isinstance(db, PooledSQLiteEngine):
             db.pool_size = settings.db_pool_size
-        else:
+        elif db.pool is None:  # a test's loop may have its own already
             await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_connection)
 
     async def close_pool() -> None:

@@ -68,6 +68,37 @@ class PooledSQLiteEngine(SQLiteEngine):
             await pool.get_nowait().close()
 
 
+class LoopPooledPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine keeps one pool, which belongs to the event loop that made
+    it; asyncpg fails when another loop uses it. Here each running loop has its own pool
+    (a serving process has one loop; a test has its own and the test client's), and a loop
+    without a pool opens a connection per query, as Piccolo does.
+    """
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
+        super().__init__(config=config, **kwargs)
+
+    @property  # type: ignore[override]
+    def pool(self) -> Any:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return self._pools.get(loop)
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # Piccolo's __init__ sets None before any loop runs
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
+
+
 def make_engine(url: str) -> Engine[Any]:
     if url.startswith("sqlite"):
         path = sqlite_path(url)
@@ -76,7 +107,7 @@ def make_engine(url: str) -> Engine[Any]:
     if url.startswith(("postgresql://", "postgres://")):
         # Plan each search for its own words: a cached generic plan for LIKE '%停车%' walks the
         # trigram index for every row, where a custom plan scans in order and stops early.
-        return PostgresEngine(
+        return LoopPooledPostgresEngine(
             config={"dsn": url, "server_settings": {"plan_cache_mode": "force_custom_plan"}}
         )
     raise SystemExit(f"COUNCIL_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")

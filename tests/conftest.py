@@ -119,6 +119,7 @@ _TABLES = [
     "audit_entry",
 ]
 _migrated = False
+POOL_SIZE = 8
 
 
 async def _migrate_once() -> None:
@@ -145,10 +146,17 @@ async def db(tmp_path: Path) -> AsyncIterator[None]:
 
     await _migrate_once()
     if TEST_DB == "postgres":
-        await engine().run_ddl(
+        db_engine = engine()
+        await db_engine.run_ddl(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in _TABLES) + " RESTART IDENTITY CASCADE"
         )
-        yield
+        # The test's own loop gets a pool, as a serving process has (a connection per
+        # query costs ~3.5 ms here); the app under the test client gets another.
+        await db_engine.start_connection_pool(min_size=1, max_size=POOL_SIZE)
+        try:
+            yield
+        finally:
+            await db_engine.close_connection_pool()
     else:
         path = tmp_path / "council.sqlite3"
         shutil.copyfile(_TEMPLATE, path)
@@ -167,7 +175,8 @@ def settings(tmp_path: Path, db: None) -> Any:
     return replace(
         Settings.from_env(),
         data_dir=tmp_path / "data",
-        db_pool_size=0,
+        # SQLite's pool would outlive the per-test file it was opened on.
+        db_pool_size=POOL_SIZE if TEST_DB == "postgres" else 0,
         base_url="http://testserver.local",
     )
 
@@ -181,6 +190,22 @@ async def client(settings: Any) -> AsyncIterator[Any]:
     async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
         c.follow_redirects = False
         yield c
+        if TEST_DB == "postgres":
+            await _close_app_pool(c)
+
+
+async def _close_app_pool(client: Any) -> None:
+    """The app's pool lives on the test client's own loop: close it there (a serving process
+    leaves it to its exit)."""
+    import anyio.to_thread
+
+    from council.db import engine
+
+    async def close() -> None:
+        if engine().pool is not None:
+            await engine().close_connection_pool()
+
+    await anyio.to_thread.run_sync(client.blocking_portal.call, close)
 
 
 @pytest.fixture

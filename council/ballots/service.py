@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from council.ballots.encrypt import answers_from_json
 from council.ballots.keys import Dealing
 from council.ballots.proofs import ChallengeResponse
 from council.ballots.record import build_manifest, parameters, question_shapes
+from council.ballots.roster import snapshot
 from council.ballots.rules import check_rule
 from council.ballots.tables import (
     Ballot,
@@ -34,8 +36,7 @@ from council.ballots.tables import (
 )
 from council.ballots.tally import sum_ballots
 from council.canonical import canonical_bytes
-from council.community.service import household_labels
-from council.community.tables import Node, NodeKind, Resident
+from council.community.tables import Node, NodeKind
 from council.db import write_transaction
 from council.errors import Conflict, Forbidden, Invalid, NotFound
 from council.i18n import N_
@@ -263,62 +264,6 @@ async def trustees_of(ballot_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def _household_aliases(scope_path: str) -> dict[int, str]:
-    """Each household's public label: building-unit-room, unique within the scope."""
-    labels = await household_labels(scope_path, "-")
-    seen: dict[str, int] = {}
-    for household, label in sorted(labels.items()):
-        if label in seen:
-            labels[household] = f"{label}#{household}"
-        seen[label] = household
-    return labels
-
-
-async def snapshot_roster(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Who may vote, as roster entries: per resident, or per household through its
-    representative (the first active resident when none is marked)."""
-    labels = await _household_aliases(row["scope_path"])
-    residents = (
-        await Resident.select(
-            Resident.id, Resident.code, Resident.name, Resident.household, Resident.is_representative
-        )
-        .where((Resident.active == True) & Resident.household.is_in(list(labels) or [-1]))  # noqa: E712
-        .order_by(Resident.id)
-    )
-    entries: list[dict[str, Any]] = []
-    if row["weight_basis"] == WeightBasis.household.value:
-        chosen: dict[int, dict[str, Any]] = {}
-        for resident in residents:
-            current = chosen.get(resident["household"])
-            if current is None or (resident["is_representative"] and not current["is_representative"]):
-                chosen[resident["household"]] = resident
-        for household in sorted(chosen, key=lambda h: labels[h]):
-            resident = chosen[household]
-            entries.append(
-                {
-                    "alias": labels[household],
-                    "resident": resident["id"],
-                    "household": household,
-                    **_names(resident),
-                }
-            )
-    else:
-        for resident in sorted(residents, key=lambda r: (labels[r["household"]], r["code"])):
-            entries.append(
-                {
-                    "alias": f"{labels[resident['household']]}·{resident['code']}",
-                    "resident": resident["id"],
-                    "household": resident["household"],
-                    **_names(resident),
-                }
-            )
-    return entries
-
-
-def _names(resident: dict[str, Any]) -> dict[str, Any]:
-    return {"voter_name": resident["name"], "weight": 1}
-
-
 async def open_ballot(principal: Principal, ballot_id: int) -> None:
     """Freezes the roster and the manifest (F) and starts taking votes inside the window."""
     row = await get_row(ballot_id)
@@ -331,7 +276,7 @@ async def open_ballot(principal: Principal, ballot_id: int) -> None:
         raise Conflict(N_("This ballot cannot be opened in its present state."))
     if row["closes_at"] <= now():
         raise Conflict(N_("The closing time is already past: change the times first."))
-    roster = await snapshot_roster(row)
+    roster = await snapshot(row["scope_path"], row["weight_basis"])
     if not roster:
         raise Conflict(N_("Nobody lives in this place: there is nobody to vote."))
     trustees = await trustees_of(ballot_id)
@@ -384,19 +329,51 @@ async def open_ballot(principal: Principal, ballot_id: int) -> None:
         await notices.voters_invited(ballot_id)
 
 
-async def _last_ballots(ballot_id: int, kind: str) -> dict[str, dict[str, Any]]:
-    """The last entry of each alias (a revote supersedes the earlier ones)."""
+async def _last_ballots(ballot_id: int, kind: str, length: int) -> dict[str, dict[str, Any]]:
+    """The last entry of each alias among the board's first `length` entries (a revote
+    supersedes the earlier ones)."""
     rows = await (
         BoardEntry.select(BoardEntry.alias, BoardEntry.payload, BoardEntry.seq)
-        .where((BoardEntry.ballot == ballot_id) & (BoardEntry.kind == kind))
+        .where((BoardEntry.ballot == ballot_id) & (BoardEntry.kind == kind) & (BoardEntry.seq < length))
         .order_by(BoardEntry.seq)
     )
     return {row["alias"]: row for row in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class _Count:
+    """What closing at board length `length` counts: the last entry of each voter and, for
+    a secret ballot, the weighted sums of their ciphertexts."""
+
+    length: int
+    counted: list[str]
+    last: dict[str, dict[str, Any]]
+    sums: list[list[dict[str, str]]] | None
+
+
+async def _count(row: dict[str, Any], roster: Sequence[dict[str, Any]], length: int) -> _Count:
+    from council.ballots.record import sums_to_json
+
+    secret = row["secrecy"] == BallotSecrecy.secret.value
+    last = await _last_ballots(row["id"], "ballot" if secret else "vote", length)
+    counted = [r["alias"] for r in roster if r["alias"] in last]
+    if not secret:
+        return _Count(length, counted, last, None)
+    weights = {r["alias"]: r["weight"] for r in roster}
+    shapes = question_shapes(loads(row["questions"]))
+    pairs = [(weights[a], answers_from_json(json.loads(last[a]["payload"])["answers"])) for a in counted]
+    sums = await asyncio.to_thread(sum_ballots, shapes, pairs)
+    return _Count(length, counted, last, sums_to_json(sums))
+
+
 async def close(principal: Principal, ballot_id: int, *, early: bool = False) -> None:
-    """Ends voting: appends `close`, computes the sums of the counted ballots (secret) or
-    publishes the result at once (open)."""
+    """Ends voting: appends `close`, stores the sums of the counted ballots (secret) or
+    publishes the result at once (open).
+
+    The counting reads thousands of ballots, so it runs before the write transaction, at the
+    board's length then; inside, under the ballot's lock, it is redone only if a ballot
+    arrived in between (on SQLite the lock is the whole database's).
+    """
     row = await get_row(ballot_id)
     managed(principal, row)
     if row["status"] != BallotStatus.open.value:
@@ -406,45 +383,37 @@ async def close(principal: Principal, ballot_id: int, *, early: bool = False) ->
     from council.ballots import results
 
     secret = row["secrecy"] == BallotSecrecy.secret.value
-    kind = "ballot" if secret else "vote"
     roster = await (
         RosterEntry.select(RosterEntry.alias, RosterEntry.weight)
         .where(RosterEntry.ballot == ballot_id)
         .order_by(RosterEntry.position)
     )
+    before = await _count(row, roster, row["length"])
     async with write_transaction():
         locked = await ballot_board.lock_ballot(ballot_id)
         if locked["status"] != BallotStatus.open.value:
             raise Conflict(N_("Only an open ballot can be closed."))
+        count = before if locked["length"] == before.length else await _count(row, roster, locked["length"])
         closed_at = now()
         await ballot_board.append(locked, "close", {"closed_at": ballot_board.rfc3339(closed_at)})
-        last = await _last_ballots(ballot_id, kind)
-        counted = [r["alias"] for r in roster if r["alias"] in last]
-        weights = {r["alias"]: r["weight"] for r in roster}
         update: dict[Any, Any] = {
             Ballot.status: BallotStatus.closed.value,
             Ballot.closed_at: closed_at,
-            Ballot.counted: dumps(counted),
+            Ballot.counted: dumps(count.counted),
         }
-        if secret:
-            shapes = question_shapes(loads(row["questions"]))
-            pairs = [
-                (weights[a], answers_from_json(json.loads(last[a]["payload"])["answers"])) for a in counted
-            ]
-            sums = await asyncio.to_thread(sum_ballots, shapes, pairs)
-            from council.ballots.record import sums_to_json
-
-            update[Ballot.sums] = dumps(sums_to_json(sums))
+        if count.sums is not None:
+            update[Ballot.sums] = dumps(count.sums)
         await Ballot.update(update).where(Ballot.id == ballot_id)
         await audit.record(
             principal.actor,
             "close_ballot",
             "ballot",
             ballot_id,
-            {"early": early and now() < row["closes_at"], "counted": len(counted)},
+            {"early": early and now() < row["closes_at"], "counted": len(count.counted)},
         )
         if secret:
             await notices.trustees_to_decrypt(ballot_id)
         else:
-            choices = {a: json.loads(last[a]["payload"])["choices"] for a in counted}
-            await results.publish_open(locked, row, counted, weights, choices)
+            weights = {r["alias"]: r["weight"] for r in roster}
+            choices = {a: json.loads(count.last[a]["payload"])["choices"] for a in count.counted}
+            await results.publish_open(locked, row, count.counted, weights, choices)

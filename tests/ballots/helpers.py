@@ -159,6 +159,17 @@ async def close_and_tally(
         f"/api/v1/ballots/{ballot_id}/close", json={"early": True}, headers=bearer(people["tokens"]["host"])
     )
     assert response.status_code == 200, response.text
+    return await decrypt(client, people, ballot_id, secrets, names)
+
+
+async def decrypt(
+    client: Any,
+    people: dict[str, Any],
+    ballot_id: int,
+    secrets: dict[str, trustee_client.TrusteeSecrets],
+    names: tuple[str, ...],
+) -> dict[str, Any]:
+    """The trustees' decryption shares of a closed ballot; returns its summary."""
     for name in names:
         state = await trustee_state(client, people, name, ballot_id)
         body = trustee_client.decryption(state, secrets[name])

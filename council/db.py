@@ -79,7 +79,7 @@ class LoopPooledPostgresEngine(PostgresEngine):
         self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
         super().__init__(config=config, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def pool(self) -> Any:
         try:
             loop = asyncio.get_running_loop()

@@ -72,7 +72,9 @@ class Settings:
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
     page_size: int = 50
-    max_upload_bytes: int = 5 * 1024 * 1024
+    # The largest request body: a proposal's six photos of 5 MB each, with room to spare.
+    # Each file's own limit is its service's (a photo 5 MB, a hearing attachment 10 MB).
+    max_upload_bytes: int = 32 * 1024 * 1024
     # Email: off while smtp_host is empty; notifications then only reach the inbox.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -114,7 +116,7 @@ class Settings:
             argon2_memory_kib=_env_int("ARGON2_MEMORY_KIB", 19456),
             argon2_parallelism=_env_int("ARGON2_PARALLELISM", 1),
             page_size=_env_int("PAGE_SIZE", 50),
-            max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+            max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 32 * 1024 * 1024),
             smtp_host=_env("SMTP_HOST", "").strip(),
             smtp_port=_env_int("SMTP_PORT", 25),
             smtp_user=_env("SMTP_USER", ""),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from council.accounts.principal import Principal
@@ -19,7 +20,7 @@ from council.accounts.tables import Role, RoleAssignment, User
 from council.audit import service as audit
 from council.community.tables import Node, NodeKind, Resident
 from council.db import write_transaction
-from council.errors import Conflict, Forbidden, Invalid, NotFound
+from council.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from council.hearings import live
 from council.hearings.service import bump, get_row, now, require_host
 from council.hearings.tables import Attendance, HearingStatus, Invitees
@@ -294,3 +295,30 @@ async def attendees(hearing_id: int) -> list[dict[str, Any]]:
         .order_by(Attendance.arrived_at)
     )
     return rows
+
+
+async def viewer(principal: Principal | None, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Who is looking at a hearing: invited? present now? its host?"""
+    if principal is None:
+        return {"id": None, "resident": None, "logged_in": False, "invited": False, "present": False}
+    try:
+        await _invited_person(principal, dict(row))
+        invited = True
+    except DomainError:
+        invited = False
+    match = (
+        (Attendance.resident == principal.resident_id)
+        if principal.resident_id is not None
+        else (Attendance.user == principal.id)
+    )
+    present = await Attendance.exists().where(
+        (Attendance.hearing == row["id"]) & match & Attendance.left_at.is_null()
+    )
+    return {
+        "id": principal.id,
+        "resident": principal.resident_id,
+        "logged_in": True,
+        "invited": invited,
+        "present": bool(present),
+        "host": principal.id == row["host"],
+    }

@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from council.accounts.principal import Principal
-from council.errors import DomainError
 from council.hearings import attendance
 from council.hearings.tables import (
     KIND_TERMS,
@@ -192,33 +190,6 @@ def kind_term(kind: str) -> Term:
 
 def over(status: str) -> bool:
     return status in (HearingStatus.ended.value, HearingStatus.cancelled.value)
-
-
-async def me_at(principal: Principal | None, row: Mapping[str, Any]) -> dict[str, Any]:
-    """Who is looking, as the pages need it: invited? present now?"""
-    if principal is None:
-        return {"id": None, "resident": None, "logged_in": False, "invited": False, "present": False}
-    try:
-        await attendance._invited_person(principal, dict(row))
-        invited = True
-    except DomainError:
-        invited = False
-    match = (
-        (Attendance.resident == principal.resident_id)
-        if principal.resident_id is not None
-        else (Attendance.user == principal.id)
-    )
-    present = await Attendance.exists().where(
-        (Attendance.hearing == row["id"]) & match & Attendance.left_at.is_null()
-    )
-    return {
-        "id": principal.id,
-        "resident": principal.resident_id,
-        "logged_in": True,
-        "invited": invited,
-        "present": bool(present),
-        "host": principal.id == row["host"],
-    }
 
 
 async def agenda(hearing_id: int) -> list[dict[str, Any]]:

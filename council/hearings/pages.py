@@ -531,7 +531,7 @@ class HearingPages(Controller):
         if "attendees" in d:
             d["attendees"] = await attendees(hearing_id)
         row = await service.get_row(hearing_id)
-        me = await page_view.me_at(principal, row)
+        me = await attendance.viewer(principal, row)
         finished = row["status"] == HearingStatus.ended.value
         items = await page_view.agenda(hearing_id)
         context = {
@@ -628,7 +628,7 @@ class HearingPages(Controller):
         principal = principal_of(request)
         row = await service.get_row(hearing_id)
         state = await _state(hearing_id)
-        me = await page_view.me_at(principal, row)
+        me = await attendance.viewer(principal, row)
         return Template(
             "hearings/live.html",
             context={
@@ -645,7 +645,7 @@ class HearingPages(Controller):
     async def console(self, request: Req, hearing_id: int, q: str = "") -> Template:
         principal, row = await _host_row(request, hearing_id)
         state = await _state(hearing_id)
-        me = await page_view.me_at(principal, row)
+        me = await attendance.viewer(principal, row)
         qr = _qr(request, hearing_id)
         people = await attendees(hearing_id)
         here = f"/hearings/{hearing_id}/console" + (f"?{urlencode({'q': q[:64]})}" if q.strip() else "")
@@ -793,7 +793,7 @@ async def _scope_name(node_id: int) -> str:
 
 async def _check_in_page(request: Req, hearing_id: int, code: str, error: DomainError | None) -> Template:
     row = await service.get_row(hearing_id)
-    me = await page_view.me_at(principal_of(request), row)
+    me = await attendance.viewer(principal_of(request), row)
     return Template(
         "hearings/check_in.html",
         context={

@@ -191,6 +191,12 @@ class HearingsApi(Controller):
         base = settings_of(request).base_url.rstrip("/")
         return {**code, "url": f"{base}/hearings/{hearing_id}/check-in?code={code['code']}"}
 
+    @get("/{hearing_id:int}/me", guards=[requires_login])
+    async def viewer(self, request: Req, hearing_id: int) -> dict[str, Any]:
+        """The one asking, at this hearing: invited, present now, host (the live page asks
+        again when the attendance changes, as the host may have marked her present)."""
+        return await attendance.viewer(require_principal(request), await service.get_row(hearing_id))
+
     @post("/{hearing_id:int}/present", status_code=200, guards=[requires_login])
     async def mark_present(self, request: Req, hearing_id: int, data: PresentIn) -> dict[str, Any]:
         added = await attendance.mark_present(require_principal(request), hearing_id, data.resident_id)

@@ -1,7 +1,8 @@
 """A hearing in real browsers: the staff schedules it (through the API, after a look at the
 form), the host runs it from the console on a desktop, a resident follows it on her phone.
 She checks in and asks for the floor, and the host's console shows her without a reload;
-the host gives her the floor, and her phone shows the countdown without a reload. Both
+a neighbour the host marks present sees herself checked in without a reload; the host
+gives the first one the floor, and her phone shows the countdown without a reload. Both
 pages follow the hearing's event stream through static/js/hearing-live.js.
 Screenshots go to tests/e2e/screenshots/."""
 
@@ -138,6 +139,27 @@ def test_a_resident_asks_for_the_floor_and_gets_it_live(
     assert host.locator(".attendees > li", has_text=name).count() == 1
     assert _not_reloaded(host)
     shoot(host, "hearing-console-queue")
+
+    # a neighbour in the room who did not check in: the host marks her present, and her
+    # live page turns to "checked in" without a reload
+    neighbour = new_page(phone=True)
+    neighbour.on("pageerror", lambda error: errors.append(f"neighbour's page: {error}"))
+    log_in(neighbour, "resident2", f"/hearings/{hearing_id}/live")
+    check_in = neighbour.locator(f"form[action='/hearings/{hearing_id}/check-in']")
+    check_in.wait_for(state="visible")
+    _marked(neighbour)
+    resident = neighbour.evaluate(
+        "JSON.parse(document.getElementById('hearing-data').textContent).me.resident"
+    )
+    assert isinstance(resident, int)
+    host_api = api_session(server, "host")
+    try:
+        ok(host_api.post(f"/api/v1/hearings/{hearing_id}/present", json={"resident_id": resident}))
+    finally:
+        host_api.close()
+    neighbour.locator("form[data-api$='/floor/request'] button").wait_for(state="visible")
+    assert check_in.is_hidden() and neighbour.locator("form.leave").is_visible()
+    assert _not_reloaded(neighbour)
 
     # the host gives her the floor: her phone shows the countdown without a reload
     waiting.get_by_role("button", name=re.compile("Give the floor|发言")).click()

@@ -38,8 +38,23 @@ async def test_a_hearing_from_check_in_to_outcomes(client: Any, settings: Any) -
         "needed": 3,
         "quorum_met": False,
     }
+    me = f"{base}/me"
+    third = bearer(tokens["resident3"])
+    assert (await client.get(me, headers=third)).json()["present"] is False
     present = await act(client, people, "host", f"{base}/present", {"resident_id": c.residents[2]["id"]})
     assert present.status_code == 200
+    # the host marked her present: her live page asks /me and learns it
+    assert (await client.get(me, headers=third)).json() == {
+        "id": people["ids"]["resident3"],
+        "resident": c.residents[2]["id"],
+        "logged_in": True,
+        "invited": True,
+        "present": True,
+        "host": False,
+    }
+    outsider = (await client.get(me, headers=bearer(tokens["outsider"]))).json()
+    assert outsider["invited"] is False and outsider["present"] is False
+    assert (await client.get(me)).status_code == 401
     assert (await client.get(f"{base}/live")).json()["attendance"]["quorum_met"] is True
 
     assert (await act(client, people, "host", f"{base}/start")).status_code == 200

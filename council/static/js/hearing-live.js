@@ -301,6 +301,7 @@ function start(data) {
     render(next);
     const counts = JSON.stringify(next.attendance);
     if (isConsole && counts !== lastCounts) refreshAttendees();
+    if (me.invited && counts !== lastCounts) refreshMe();
     lastCounts = counts;
     if (skipped) resync();
   }
@@ -446,6 +447,36 @@ function start(data) {
     event.preventDefault();
     send(form, /** @type {SubmitEvent} */ (event));
   });
+
+  /**
+   * The live state says how many are present, not who: when the counts change, ask whether
+   * this viewer is among them (the host may have marked her present, or her leaving). The
+   * asks are spread over a second and a half, so a room of phones does not ask at once.
+   */
+  let meTimer = 0;
+  function refreshMe() {
+    if (meTimer) return;
+    meTimer = window.setTimeout(async () => {
+      try {
+        const response = await fetch(`/api/v1/hearings/${hearingId}/me`, {
+          headers: { accept: 'application/json' },
+          credentials: 'same-origin',
+          cache: 'no-store',
+        });
+        if (response.ok) {
+          const fresh = await response.json();
+          if (Boolean(fresh.present) !== Boolean(me.present)) {
+            me.present = Boolean(fresh.present);
+            render(state);
+          }
+        }
+      } catch {
+        // offline: the next change asks again
+      } finally {
+        meTimer = 0;
+      }
+    }, Math.random() * 1500);
+  }
 
   // ------------------------------------------------------------- the console's extras
 

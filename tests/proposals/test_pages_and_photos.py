@@ -23,6 +23,19 @@ def _jpeg_with_exif() -> bytes:
     return out.getvalue()
 
 
+def _new_matter(page: str, scope_id: int, title: str, description: str) -> dict[str, str]:
+    """The new-matter form as a resident fills it in, submitted at once."""
+    return {
+        "_csrf_token": csrf_from(page),
+        "title": title,
+        "description": description,
+        "scope_id": str(scope_id),
+        "category": "environment",
+        "kind": "matter",
+        "submit": "now",
+    }
+
+
 async def test_resident_proposes_with_a_photo_through_the_form(client: Any, settings: Any) -> None:
     w = await people(settings)
     await as_user(client, "alice")
@@ -32,15 +45,7 @@ async def test_resident_proposes_with_a_photo_through_the_form(client: Any, sett
     assert b"SecretCam" in photo
     response = await client.post(
         "/matters",
-        data={
-            "_csrf_token": csrf_from(form.text),
-            "title": "垃圾桶满了没人清",
-            "description": "2栋门口垃圾桶三天没清。",
-            "scope_id": str(w["c"].community["id"]),
-            "category": "environment",
-            "kind": "matter",
-            "submit": "now",
-        },
+        data=_new_matter(form.text, w["c"].community["id"], "垃圾桶满了没人清", "2栋门口垃圾桶三天没清。"),
         files={"photos": ("p.jpg", photo, "image/jpeg")},
     )
     assert response.status_code == 303, response.text
@@ -195,15 +200,9 @@ async def test_two_phone_sized_photos_go_in_one_form(client: Any, settings: Any)
     assert len(first) + len(second) > 6 * 1024 * 1024
     response = await client.post(
         "/matters",
-        data={
-            "_csrf_token": csrf_from(form.text),
-            "title": "楼道灯坏了",
-            "description": "3栋2单元楼道灯不亮，拍了两张照片。",
-            "scope_id": str(w["c"].community["id"]),
-            "category": "environment",
-            "kind": "matter",
-            "submit": "now",
-        },
+        data=_new_matter(
+            form.text, w["c"].community["id"], "楼道灯坏了", "3栋2单元楼道灯不亮，拍了两张照片。"
+        ),
         files=[("photos", ("a.png", first, "image/png")), ("photos", ("b.png", second, "image/png"))],
     )
     assert response.status_code == 303, response.text

@@ -306,29 +306,32 @@ function start(data) {
     if (skipped) resync();
   }
 
-  let resyncing = false;
-  async function resync() {
-    if (resyncing) return;
-    resyncing = true;
+  /** A JSON document of this site, never from a cache; null when offline or refused. @param {string} url */
+  async function getJson(url) {
     try {
-      const response = await fetch(`/api/v1/hearings/${hearingId}/live`, {
+      const response = await fetch(url, {
         headers: { accept: 'application/json' },
         credentials: 'same-origin',
         cache: 'no-store',
       });
-      if (response.ok) {
-        const fresh = await response.json();
-        if (fresh.version >= state.version) {
-          state = fresh;
-          offset = clockOffset(fresh);
-          render(fresh);
-          if (isConsole) refreshAttendees();
-        }
-      }
+      return response.ok ? await response.json() : null;
     } catch {
-      // offline: the event stream's reconnection tries again
-    } finally {
-      resyncing = false;
+      return null;
+    }
+  }
+
+  let resyncing = false;
+  async function resync() {
+    if (resyncing) return;
+    resyncing = true;
+    // offline: the event stream's reconnection tries again
+    const fresh = await getJson(`/api/v1/hearings/${hearingId}/live`);
+    resyncing = false;
+    if (fresh && fresh.version >= state.version) {
+      state = fresh;
+      offset = clockOffset(fresh);
+      render(fresh);
+      if (isConsole) refreshAttendees();
     }
   }
 
@@ -457,23 +460,11 @@ function start(data) {
   function refreshMe() {
     if (meTimer) return;
     meTimer = window.setTimeout(async () => {
-      try {
-        const response = await fetch(`/api/v1/hearings/${hearingId}/me`, {
-          headers: { accept: 'application/json' },
-          credentials: 'same-origin',
-          cache: 'no-store',
-        });
-        if (response.ok) {
-          const fresh = await response.json();
-          if (Boolean(fresh.present) !== Boolean(me.present)) {
-            me.present = Boolean(fresh.present);
-            render(state);
-          }
-        }
-      } catch {
-        // offline: the next change asks again
-      } finally {
-        meTimer = 0;
+      const fresh = await getJson(`/api/v1/hearings/${hearingId}/me`); // null offline: the next change asks again
+      meTimer = 0;
+      if (fresh && Boolean(fresh.present) !== Boolean(me.present)) {
+        me.present = Boolean(fresh.present);
+        render(state);
       }
     }, Math.random() * 1500);
   }
@@ -483,18 +474,8 @@ function start(data) {
   /** Who came, with arrival times: not in the live state, so read from the API. */
   async function refreshAttendees() {
     if (!document.querySelector('[data-list="attendees"]')) return;
-    let reply;
-    try {
-      const response = await fetch(`/hearings/${hearingId}/console/attendees`, {
-        headers: { accept: 'application/json' },
-        credentials: 'same-origin',
-        cache: 'no-store',
-      });
-      if (!response.ok) return;
-      reply = await response.json();
-    } catch {
-      return;
-    }
+    const reply = await getJson(`/hearings/${hearingId}/console/attendees`);
+    if (!reply) return;
     /** @param {string | null} value */
     const time = (value) => (value ? timeFormat.format(new Date(value)) : '');
     const people = reply.items || [];

@@ -21,11 +21,11 @@ from council.ballots.encrypt import MAX_BUDGET
 from council.ballots.rules import PRESETS, THRESHOLDS
 from council.ballots.service import CREATOR_ROLES, MAX_OPTIONS, MAX_QUESTIONS
 from council.ballots.tables import BallotSecrecy, WeightBasis
-from council.community.service import place_choices
+from council.community.service import places_under
 from council.community.tables import NodeKind
 from council.errors import Invalid
 from council.i18n import N_, Term
-from council.proposals.tables import Proposal, ProposalStatus
+from council.proposals.queries import accepted_matters
 
 QUESTION_SLOTS = 3
 YES_NO_OPTIONS = ("赞成", "反对", "弃权")
@@ -278,23 +278,12 @@ def managed_paths(principal: Principal) -> list[str]:
 
 async def places(principal: Principal) -> list[dict[str, Any]]:
     """The places where the principal may create a ballot, the widest first."""
-    seen: dict[int, dict[str, Any]] = {}
-    for path in sorted(set(managed_paths(principal)), key=len):
-        for place in await place_choices(kinds=PLACE_KINDS, under=path):
-            seen.setdefault(place["id"], place)
-    # Stable: within a depth, place_choices' natural order ("2栋" before "10栋") stays.
-    return sorted(seen.values(), key=lambda p: p["path"].count("/"))
+    return await places_under(managed_paths(principal), PLACE_KINDS)
 
 
 async def matters(principal: Principal, chosen: int | None) -> list[dict[str, Any]]:
     """Accepted matters in the principal's places, and the chosen one whatever its status."""
-    paths = managed_paths(principal)
-    rows = await Proposal.select(Proposal.id, Proposal.title, Proposal.scope, Proposal.scope_path).where(
-        (Proposal.status == ProposalStatus.accepted.value) | (Proposal.id == (chosen or -1))
-    )
-    return [
-        r for r in sorted(rows, key=lambda r: -r["id"]) if any(r["scope_path"].startswith(p) for p in paths)
-    ]
+    return await accepted_matters(managed_paths(principal), chosen)
 
 
 async def matter(principal: Principal, proposal_id: int) -> dict[str, Any] | None:

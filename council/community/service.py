@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -198,6 +199,16 @@ async def place_choices(*, kinds: tuple[NodeKind, ...], under: str = "/") -> lis
 
     out.sort(key=lambda item: (item["path"].count("/"), natural(item["label"])))
     return out
+
+
+async def places_under(paths: Iterable[str], kinds: tuple[NodeKind, ...]) -> list[dict[str, Any]]:
+    """The places of these kinds at or below any of `paths` (where someone may act), each
+    once, the widest first; within a depth, place_choices' natural order ("2栋" before "10栋")."""
+    seen: dict[int, dict[str, Any]] = {}
+    for path in sorted(set(paths), key=len):
+        for place in await place_choices(kinds=kinds, under=path):
+            seen.setdefault(place["id"], place)
+    return sorted(seen.values(), key=lambda p: p["path"].count("/"))
 
 
 async def household_label(household_id: int) -> str:

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 from council.accounts.principal import Principal
 from council.accounts.tables import Role, RoleAssignment
-from council.community.service import place_choices
+from council.community.service import places_under
 from council.community.tables import NodeKind
 from council.errors import Invalid
 from council.hearings.service import HOST_ROLES, MAX_ITEMS, ORGANISER_ROLES, SECRETARY_ROLES
 from council.hearings.tables import HearingKind, Invitees
 from council.i18n import N_
-from council.proposals.tables import Proposal, ProposalStatus
+from council.proposals.queries import accepted_matters
 
 ITEM_SLOTS = 5
 PLACE_KINDS = (NodeKind.community, NodeKind.grid, NodeKind.building, NodeKind.unit)
@@ -179,21 +179,12 @@ def organised_paths(principal: Principal) -> list[str]:
 
 async def places(principal: Principal) -> list[dict[str, Any]]:
     """The places where the principal may schedule a hearing, the widest first."""
-    seen: dict[int, dict[str, Any]] = {}
-    for path in sorted(set(organised_paths(principal)), key=len):
-        for place in await place_choices(kinds=PLACE_KINDS, under=path):
-            seen.setdefault(place["id"], place)
-    return sorted(seen.values(), key=lambda p: p["path"].count("/"))
+    return await places_under(organised_paths(principal), PLACE_KINDS)
 
 
 async def matters(paths: Sequence[str], chosen: int | None = None) -> list[dict[str, Any]]:
     """Matters accepted for a hearing in these places (and the chosen one, to show it)."""
-    rows = await Proposal.select(
-        Proposal.id, Proposal.title, Proposal.scope, Proposal.scope_path, Proposal.status
-    ).where((Proposal.status == ProposalStatus.accepted.value) | (Proposal.id == (chosen or -1)))
-    return [
-        r for r in sorted(rows, key=lambda r: -r["id"]) if any(r["scope_path"].startswith(p) for p in paths)
-    ]
+    return await accepted_matters(paths, chosen)
 
 
 async def people(roles: Sequence[Role], paths: Sequence[str]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from council.accounts.principal import Principal
@@ -243,3 +244,14 @@ async def _unit_names(paths: list[str]) -> dict[str, str]:
         parts = [int(p) for p in path.strip("/").split("/")]
         out[path] = " ".join(names.get(i, "") for i in parts[2:4])
     return out
+
+
+async def accepted_matters(paths: Sequence[str], chosen: int | None = None) -> list[dict[str, Any]]:
+    """Accepted matters in these places, newest first, to put on an agenda or a ballot (and
+    the chosen one whatever its status, to show it)."""
+    rows = await Proposal.select(
+        Proposal.id, Proposal.title, Proposal.scope, Proposal.scope_path, Proposal.status
+    ).where((Proposal.status == ProposalStatus.accepted.value) | (Proposal.id == (chosen or -1)))
+    return [
+        r for r in sorted(rows, key=lambda r: -r["id"]) if any(r["scope_path"].startswith(p) for p in paths)
+    ]

@@ -4,7 +4,8 @@ One yes/no/abstain question, trustees 3 of 5, every voter of weight 1, one ballo
 Prints how long each part takes on this machine: trustee key generation and opening,
 the voters' encryption (in a process pool, as 10,000 browsers would do it in parallel),
 posting to the board, the tally (sums, three trustees' decryption shares, counts,
-outcome), writing and reading the zip, and verify_record with its process pool.
+outcome), writing and reading the zip, verify_record with its process pool, and last the
+`council verify` command on the zip, as a whole process.
 Figures, never pass/fail.
 """
 
@@ -14,10 +15,13 @@ import argparse
 import math
 import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 from council.ballots.election import Election
@@ -100,6 +104,17 @@ def run(voters: int, workers: int) -> None:
     )
     print("  verified" if report.ok else f"  NOT VERIFIED: {report.failure}")
     print(f"  verify per ballot: {1000 * rows[-1][1] / voters:.2f} ms wall")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "record.zip"
+        path.write_bytes(data)
+        command = [str(Path(sys.executable).with_name("council")), "verify", str(path)]
+        done = timed(
+            "`council verify RECORD` as a command (start-up, reading, every check)",
+            lambda: subprocess.run(command, capture_output=True, text=True),
+            rows,
+        )
+        last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
+        print(f"  exit {done.returncode}: {last}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,8 @@ proof holds for this ballot (F) and this alias. A failure is a 4xx naming the ch
 nothing is written. The board append, the ciphertexts and the audit entry are one
 transaction under the ballot's lock; ballots that arrive while one is running share the
 next one, each with its own entry and audit entry (see "Group append" below). The receipt
-is sent only once its transaction has committed.
+is answered only once its transaction has committed; with SMTP set, the same transaction
+queues it by mail (receipts.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 from council.accounts.principal import Principal
 from council.audit import service as audit
 from council.ballots import board as ballot_board
+from council.ballots import receipts
 from council.ballots.checks import CheckFailed
 from council.ballots.encrypt import (
     EncryptedAnswer,
@@ -303,15 +305,20 @@ async def _append_transaction(ballot_id: int, batch: Sequence[_Pending]) -> list
                 for pending, entry in zip(batch, added, strict=True)
             ]
         )
-    return [
-        {
-            "seq": entry["seq"],
-            "tracking_code": pending.entry.tracking_code,
-            "short_code": short_code(str(pending.entry.tracking_code)),
-            "head": entry["hash"],
-        }
-        for pending, entry in zip(batch, added, strict=True)
-    ]
+        issued = [
+            {
+                "seq": entry["seq"],
+                "tracking_code": pending.entry.tracking_code,
+                "short_code": short_code(str(pending.entry.tracking_code)),
+                "head": entry["hash"],
+            }
+            for pending, entry in zip(batch, added, strict=True)
+        ]
+        await receipts.queue(
+            ballot_id,
+            [(p.principal.id, r) for p, r in zip(batch, issued, strict=True) if p.entry.kind == "ballot"],
+        )
+    return issued
 
 
 # The ballot, the caster's own roster entry and whether a ciphertext repeats one on the

@@ -1,5 +1,5 @@
-"""Who hears about a ballot: its trustees when they have work to do, and its voters when
-it opens. Call inside the write transaction of the change."""
+"""Who hears about a ballot: its trustees when they have work to do (or none any more, once
+it is withdrawn), and its voters when it opens. Call inside the write transaction of the change."""
 
 from __future__ import annotations
 
@@ -54,3 +54,11 @@ async def voters_invited(ballot_id: int) -> None:
     if not residents:
         return
     await _send(ballot_id, await users_of_residents(residents), N_("A ballot is open: you can vote"))
+
+
+async def trustees_told_withdrawn(ballot_id: int) -> None:
+    await _send(
+        ballot_id,
+        await _trustee_users(ballot_id),
+        N_("A ballot you are a trustee of has been withdrawn: you have nothing more to do for it"),
+    )

@@ -31,6 +31,8 @@ async def record_proxy(
     managed(principal, row)
     if row["status"] in (BallotStatus.closed.value, BallotStatus.tallied.value):
         raise Conflict(N_("Voting has closed."))
+    if row["status"] == BallotStatus.withdrawn.value:
+        raise Conflict(N_("This ballot has been withdrawn."))
     consent = consent.strip()
     if not consent:
         raise Invalid(N_("Say how the delegator gave written consent (for example the form's number)."))

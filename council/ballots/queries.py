@@ -73,6 +73,8 @@ async def summary(principal: Principal | None, ballot_id: int) -> dict[str, Any]
         "opened_at": row["opened_at"],
         "closed_at": row["closed_at"],
         "tallied_at": row["tallied_at"],
+        "withdrawn_at": row["withdrawn_at"],
+        "withdrawn_reason": row["withdrawn_reason"],
         "f0": row["f0"] or None,
         "fingerprint": row["fingerprint"] or None,
         "head": row["head"] or None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from council.accounts.guards import principal_of, requires_login
@@ -22,10 +22,40 @@ from council.ballots.schemas import (
     ReceiptOut,
     SharesIn,
     VoteIn,
+    WithdrawIn,
 )
+from council.ballots.service import BallotArgs
 from council.web import Paging, require_principal
 
 Req = Request[Any, Any, Any]
+
+
+def _arguments(data: BallotIn) -> BallotArgs:
+    """service.create's and service.update's keyword arguments from the body."""
+    return {
+        "title": data.title,
+        "description": data.description,
+        "scope_id": data.scope_id,
+        "secrecy": data.secrecy,
+        "weight_basis": data.weight_basis,
+        "questions": [
+            {
+                "text": q.text,
+                "options": q.options,
+                "min": q.min,
+                "max": q.max,
+                "costs": q.costs,
+                "budget": q.budget,
+            }
+            for q in data.questions
+        ],
+        "rule": data.rule,
+        "opens_at": data.opens_at,
+        "closes_at": data.closes_at,
+        "trustee_ids": data.trustee_ids,
+        "threshold": data.threshold,
+        "proposal_id": data.proposal_id,
+    }
 
 
 class BallotsApi(Controller):
@@ -64,35 +94,23 @@ class BallotsApi(Controller):
 
     @post("/", status_code=201, guards=[requires_login])
     async def create(self, request: Req, data: BallotIn) -> CreatedOut:
-        new_id = await service.create(
-            require_principal(request),
-            title=data.title,
-            description=data.description,
-            scope_id=data.scope_id,
-            secrecy=data.secrecy,
-            weight_basis=data.weight_basis,
-            questions=[
-                {
-                    "text": q.text,
-                    "options": q.options,
-                    "min": q.min,
-                    "max": q.max,
-                    "costs": q.costs,
-                    "budget": q.budget,
-                }
-                for q in data.questions
-            ],
-            rule=data.rule,
-            opens_at=data.opens_at,
-            closes_at=data.closes_at,
-            trustee_ids=data.trustee_ids,
-            threshold=data.threshold,
-            proposal_id=data.proposal_id,
-        )
+        new_id = await service.create(require_principal(request), **_arguments(data))
         return CreatedOut(new_id, f"/ballots/{new_id}")
 
     @get("/{ballot_id:int}", opt={"public": True})
     async def show(self, request: Req, ballot_id: int) -> dict[str, Any]:
+        return await queries.summary(principal_of(request), ballot_id)
+
+    @put("/{ballot_id:int}", guards=[requires_login])
+    async def update(self, request: Req, ballot_id: int, data: BallotIn) -> dict[str, Any]:
+        """Changes a draft: the same body as creating it; its trustees are replaced too."""
+        await service.update(require_principal(request), ballot_id, **_arguments(data))
+        return await queries.summary(principal_of(request), ballot_id)
+
+    @post("/{ballot_id:int}/withdraw", status_code=200, guards=[requires_login])
+    async def withdraw(self, request: Req, ballot_id: int, data: WithdrawIn) -> dict[str, Any]:
+        """Takes back a ballot that has not opened (draft, key generation, ready), with a public reason."""
+        await service.withdraw(require_principal(request), ballot_id, data.reason)
         return await queries.summary(principal_of(request), ballot_id)
 
     @post("/{ballot_id:int}/setup", status_code=200, guards=[requires_login])

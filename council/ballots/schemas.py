@@ -41,6 +41,10 @@ class BallotIn(Strict):
     proposal_id: int | None = None
 
 
+class WithdrawIn(Strict):
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
+
+
 class CloseIn(Strict):
     early: bool = False
 

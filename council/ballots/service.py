@@ -3,6 +3,7 @@ manifest, F) and closing it. Casting is in casting.py, the trustees' work in tru
 the result in results.py.
 
 Life of a ballot: draft → (secret: setup → keygen → ready) → open → closed → tallied.
+A draft can change (update); a ballot that has not opened can be withdrawn (withdraw).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from council.accounts.principal import Principal
 from council.accounts.tables import Role
@@ -41,6 +42,9 @@ from council.db import write_transaction
 from council.errors import Conflict, Forbidden, Invalid, NotFound
 from council.i18n import N_
 from council.proposals.tables import Proposal
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
 
 CREATOR_ROLES = (Role.council_member, Role.host, Role.staff)
 MAX_QUESTIONS = 20
@@ -138,28 +142,72 @@ async def _trustee_users(user_ids: Sequence[int], scope_path: str) -> list[dict[
     return users
 
 
-async def create(
-    principal: Principal,
-    *,
-    title: str,
-    description: str,
-    scope_id: int,
-    secrecy: BallotSecrecy,
-    weight_basis: WeightBasis,
-    questions: Sequence[dict[str, Any]],
-    rule: dict[str, Any],
-    opens_at: datetime,
-    closes_at: datetime,
-    trustee_ids: Sequence[int] = (),
-    threshold: int | None = None,
-    proposal_id: int | None = None,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A ballot's parameters as create and update store them, once every check passed."""
+
+    title: str
+    description: str
+    scope_id: int
+    scope_path: str
+    secrecy: BallotSecrecy
+    weight_basis: WeightBasis
+    questions: list[dict[str, Any]]
+    rule: dict[str, Any]
+    opens_at: datetime
+    closes_at: datetime
+    trustees: list[dict[str, Any]]
+    t: int
+    n: int
+    proposal_id: int | None
+
+    def columns(self) -> dict[Any, Any]:
+        return {
+            Ballot.title: self.title,
+            Ballot.description: self.description,
+            Ballot.proposal: self.proposal_id,
+            Ballot.scope: self.scope_id,
+            Ballot.scope_path: self.scope_path,
+            Ballot.secrecy: self.secrecy.value,
+            Ballot.weight_basis: self.weight_basis.value,
+            Ballot.questions: dumps(self.questions),
+            Ballot.rule: dumps(self.rule),
+            Ballot.t: self.t,
+            Ballot.n: self.n,
+            Ballot.opens_at: self.opens_at,
+            Ballot.closes_at: self.closes_at,
+        }
+
+
+class BallotArgs(TypedDict):
+    """The keyword arguments of create and update."""
+
+    title: str
+    description: str
+    scope_id: int
+    secrecy: BallotSecrecy
+    weight_basis: WeightBasis
+    questions: Sequence[dict[str, Any]]
+    rule: dict[str, Any]
+    opens_at: datetime
+    closes_at: datetime
+    trustee_ids: NotRequired[Sequence[int]]
+    threshold: NotRequired[int | None]
+    proposal_id: NotRequired[int | None]
+
+
+async def _checked(principal: Principal, arguments: BallotArgs) -> _Checked:
+    """The checks of create and update: Forbidden or Invalid naming the problem."""
+    scope_id, secrecy = arguments["scope_id"], arguments["secrecy"]
+    opens_at, closes_at = arguments["opens_at"], arguments["closes_at"]
+    trustee_ids, threshold = arguments.get("trustee_ids", ()), arguments.get("threshold")
+    proposal_id = arguments.get("proposal_id")
     scope = await Node.select().where(Node.id == scope_id).first()
     if scope is None or not scope["active"] or scope["kind"] == NodeKind.household.value:
         raise Invalid(N_("A ballot is for a unit, a building, a grid or the community."))
     if not principal.can(scope["path"], *CREATOR_ROLES):
         raise Forbidden(N_("Only council members, hosts and staff of this place can manage its ballots."))
-    title = title.strip()
+    title = arguments["title"].strip()
     if not title:
         raise Invalid(N_("A title is required."))
     if opens_at.tzinfo is None or closes_at.tzinfo is None:
@@ -168,7 +216,8 @@ async def create(
         raise Invalid(N_("The ballot must close after it opens."))
     if closes_at <= now():
         raise Invalid(N_("The closing time is already past."))
-    full = check_questions(questions)
+    full = check_questions(arguments["questions"])
+    rule = arguments["rule"]
     try:
         check_rule(rule, question_shapes(full))
     except ValueError as error:
@@ -187,37 +236,180 @@ async def create(
             raise Invalid(N_("The threshold must be between 1 and the number of trustees ({n})."), n=n)
     elif trustee_ids:
         raise Invalid(N_("An open ballot has no trustees."))
-    stamp = now()
+    return _Checked(
+        title=title,
+        description=arguments["description"].strip(),
+        scope_id=scope_id,
+        scope_path=scope["path"],
+        secrecy=secrecy,
+        weight_basis=arguments["weight_basis"],
+        questions=full,
+        rule=rule,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        trustees=trustees,
+        t=t,
+        n=n,
+        proposal_id=proposal_id,
+    )
+
+
+async def _save_trustees(ballot_id: int, trustees: Sequence[dict[str, Any]]) -> None:
+    for j, user in enumerate(trustees, start=1):
+        await Trustee(ballot=ballot_id, position=j, user=user["id"], name=user["name"]).save()
+
+
+async def create(principal: Principal, **arguments: Unpack[BallotArgs]) -> int:
+    """A new draft ballot."""
+    ballot = await _checked(principal, arguments)
     async with write_transaction():
-        ballot = Ballot(
-            title=title,
-            description=description.strip(),
-            proposal=proposal_id,
-            scope=scope_id,
-            scope_path=scope["path"],
-            secrecy=secrecy.value,
-            weight_basis=weight_basis.value,
-            status=BallotStatus.draft.value,
-            questions=dumps(full),
-            rule=dumps(rule),
-            t=t,
-            n=n,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            created_by=principal.id,
-            created_at=stamp,
+        row = Ballot(
+            {
+                **ballot.columns(),
+                Ballot.status: BallotStatus.draft.value,
+                Ballot.created_by: principal.id,
+                Ballot.created_at: now(),
+            }
         )
-        await ballot.save()
-        for j, user in enumerate(trustees, start=1):
-            await Trustee(ballot=ballot.id, position=j, user=user["id"], name=user["name"]).save()
+        await row.save()
+        await _save_trustees(row.id, ballot.trustees)
         await audit.record(
             principal.actor,
             "create_ballot",
             "ballot",
-            ballot.id,
-            {"title": title, "secrecy": secrecy.value, "scope_id": scope_id, "t": t, "n": n},
+            row.id,
+            {
+                "title": ballot.title,
+                "secrecy": ballot.secrecy.value,
+                "scope_id": ballot.scope_id,
+                "t": ballot.t,
+                "n": ballot.n,
+            },
         )
-    return int(ballot.id)
+    return int(row.id)
+
+
+def require_draft(row: dict[str, Any]) -> None:
+    if row["status"] != BallotStatus.draft.value:
+        raise Conflict(
+            N_(
+                "Only a draft can be changed: once a ballot is sent to the trustees or opened, "
+                "its questions, rule, times and trustees are fixed."
+            )
+        )
+
+
+def _changes(row: dict[str, Any], trustee_ids: list[int], ballot: _Checked) -> dict[str, Any]:
+    """What update changes, for its audit entry: the fields' names, and the new values of
+    the short ones."""
+    before: dict[str, Any] = {
+        "title": row["title"],
+        "description": row["description"],
+        "scope_id": row["scope"],
+        "secrecy": row["secrecy"],
+        "weight_basis": row["weight_basis"],
+        "questions": loads(row["questions"]),
+        "rule": loads(row["rule"]),
+        "opens_at": row["opens_at"],
+        "closes_at": row["closes_at"],
+        "trustee_ids": trustee_ids,
+        "threshold": row["t"],
+        "proposal_id": row["proposal"],
+    }
+    after: dict[str, Any] = {
+        "title": ballot.title,
+        "description": ballot.description,
+        "scope_id": ballot.scope_id,
+        "secrecy": ballot.secrecy.value,
+        "weight_basis": ballot.weight_basis.value,
+        "questions": ballot.questions,
+        "rule": ballot.rule,
+        "opens_at": ballot.opens_at,
+        "closes_at": ballot.closes_at,
+        "trustee_ids": [user["id"] for user in ballot.trustees],
+        "threshold": ballot.t,
+        "proposal_id": ballot.proposal_id,
+    }
+    changed = [name for name in after if after[name] != before[name]]
+    out: dict[str, Any] = {"changed": changed}
+    for name in changed:
+        if name in ("opens_at", "closes_at"):
+            out[name] = ballot_board.rfc3339(after[name])
+        elif name not in ("description", "questions", "rule"):
+            out[name] = after[name]
+    return out
+
+
+async def update(principal: Principal, ballot_id: int, **arguments: Unpack[BallotArgs]) -> None:
+    """Replaces a draft's parameters (the keyword arguments of create) and its trustees."""
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    require_draft(row)
+    ballot = await _checked(principal, arguments)
+    async with write_transaction():
+        await ballot_board.lock_ballot(ballot_id)
+        row = await get_row(ballot_id)
+        managed(principal, row)
+        require_draft(row)
+        before = [tr["user"] for tr in await trustees_of(ballot_id)]
+        await Ballot.update(ballot.columns()).where(Ballot.id == ballot_id)
+        # A draft's trustees have done nothing yet: their rows are simply replaced.
+        await Trustee.delete().where(Trustee.ballot == ballot_id)
+        await _save_trustees(ballot_id, ballot.trustees)
+        await audit.record(
+            principal.actor, "update_ballot", "ballot", ballot_id, _changes(row, before, ballot)
+        )
+
+
+WITHDRAWABLE = (
+    BallotStatus.draft.value,
+    BallotStatus.keygen.value,
+    BallotStatus.failed.value,
+    BallotStatus.ready.value,
+)
+MAX_REASON = 500
+
+
+def _withdrawable(row: dict[str, Any]) -> None:
+    if row["status"] in WITHDRAWABLE:
+        return
+    if row["status"] == BallotStatus.open.value:
+        raise Conflict(N_("Voting has opened: the ballot cannot be withdrawn any more, only closed."))
+    if row["status"] == BallotStatus.withdrawn.value:
+        raise Conflict(N_("This ballot has been withdrawn."))
+    raise Conflict(N_("Only a ballot that has not opened can be withdrawn."))
+
+
+async def withdraw(principal: Principal, ballot_id: int, reason: str) -> None:
+    """Takes back a ballot that has not opened, for a reason anyone can read on its page."""
+    row = await get_row(ballot_id)
+    managed(principal, row)
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise Invalid(
+            N_("Give the reason for withdrawing the ballot (up to {max} characters)."), max=MAX_REASON
+        )
+    _withdrawable(row)
+    async with write_transaction():
+        locked = await ballot_board.lock_ballot(ballot_id)
+        _withdrawable(locked)
+        await Ballot.update(
+            {
+                Ballot.status: BallotStatus.withdrawn.value,
+                Ballot.withdrawn_at: now(),
+                Ballot.withdrawn_reason: reason,
+            }
+        ).where(Ballot.id == ballot_id)
+        await audit.record(
+            principal.actor,
+            "withdraw_ballot",
+            "ballot",
+            ballot_id,
+            {"reason": reason, "status": locked["status"]},
+        )
+        # The trustees of a secret ballot heard of it when it was sent to them.
+        if locked["secrecy"] == BallotSecrecy.secret.value and locked["status"] != BallotStatus.draft.value:
+            await notices.trustees_told_withdrawn(ballot_id)
 
 
 async def setup(principal: Principal, ballot_id: int) -> None:

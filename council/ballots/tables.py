@@ -27,6 +27,7 @@ class BallotStatus(str, Enum):
     open = "open"  # manifest and roster frozen (F); votes are taken inside the window
     closed = "closed"  # no more votes; trustees post decryption shares
     tallied = "tallied"  # the result is on the board
+    withdrawn = "withdrawn"  # taken back before it opened (from draft, keygen, failed or ready)
 
 
 STATUS_TERMS = {
@@ -37,6 +38,7 @@ STATUS_TERMS = {
     BallotStatus.open: Term(N_("Voting")),
     BallotStatus.closed: Term(N_("Closed, counting")),
     BallotStatus.tallied: Term(N_("Result published")),
+    BallotStatus.withdrawn: Term(N_("Withdrawn")),
 }
 
 
@@ -85,6 +87,8 @@ class Ballot(Table, tablename="ballot"):
     opened_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
     tallied_at = Timestamptz(null=True, default=None)
+    withdrawn_at = Timestamptz(null=True, default=None)
+    withdrawn_reason = Text(null=True, default=None)  # the public reason, once withdrawn
 
 
 class Trustee(Table, tablename="ballot_trustee"):

@@ -203,6 +203,8 @@ def next_step(state: Mapping[str, Any]) -> str:
         return "wait: key generation starts when the ballot's organiser sets it up"
     if status == "failed":
         return "nothing: the key generation stopped (see the failure above); the organiser starts again"
+    if status == "withdrawn":
+        return "nothing: the ballot was withdrawn before it opened"
     if status == "keygen":
         if not me["box_key"]:
             return "run `council trustee keygen`: register your box key"

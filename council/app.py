@@ -31,6 +31,7 @@ from council.accounts import routes as account_routes
 from council.audit import routes as audit_routes
 from council.ballots import manage_pages as ballot_manage_pages
 from council.ballots import pages as ballot_pages
+from council.ballots import proxy_pages as ballot_proxy_pages
 from council.ballots import routes as ballot_routes
 from council.community import pages as roster_pages
 from council.community import routes as roster_routes
@@ -230,6 +231,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *hearing_pages.HANDLERS,
             *ballot_pages.HANDLERS,
             *ballot_manage_pages.HANDLERS,
+            *ballot_proxy_pages.HANDLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[

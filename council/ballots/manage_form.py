@@ -1,5 +1,6 @@
-"""The new-ballot form: what it offers (places, matters, supervisors) and how a posted form
-becomes service.create's arguments.
+"""The ballot form, new or changing a draft: what it offers (places, matters, supervisors),
+how a posted form becomes service.create's (and service.update's) arguments, and how a
+draft becomes the form again (form_of).
 
 Plain HTML first: the page shows QUESTION_SLOTS question slots and ignores the empty ones;
 ballot-form.js only hides what does not apply and adds slots. Times are typed in the
@@ -18,8 +19,9 @@ from zoneinfo import ZoneInfo
 from council.accounts.principal import Principal
 from council.accounts.tables import Role, RoleAssignment
 from council.ballots.encrypt import MAX_BUDGET
-from council.ballots.rules import PRESETS, THRESHOLDS
-from council.ballots.service import CREATOR_ROLES, MAX_OPTIONS, MAX_QUESTIONS
+from council.ballots.record import question_shapes
+from council.ballots.rules import PRESETS, THRESHOLDS, rule_plan
+from council.ballots.service import CREATOR_ROLES, MAX_OPTIONS, MAX_QUESTIONS, loads
 from council.ballots.tables import BallotSecrecy, WeightBasis
 from council.community.service import places_under
 from council.community.tables import NodeKind
@@ -267,6 +269,88 @@ def create_args(form: BallotForm, zone: ZoneInfo) -> dict[str, Any]:
         "threshold": _int_or_none(values["t"], N_("The threshold is a whole number.")) if secret else None,
         "proposal_id": _int_or_none(values["proposal_id"], N_("Choose a matter from the list.")),
     }
+
+
+# A draft as the form --------------------------------------------------------------------
+
+
+def _slot(question: Mapping[str, Any], method: str, seats: int) -> dict[str, str]:
+    """One stored question as the form's slot (the reverse of _question)."""
+    options = [str(o) for o in question["options"]]
+    slot = {**_blank_question(), "text": str(question["text"])}
+    if question.get("budget") is not None:
+        costs = question.get("costs") or []
+        return {
+            **slot,
+            "kind": "budget",
+            "options": "\n".join(options),
+            "costs": "\n".join(str(c) for c in costs),
+            "budget": str(question["budget"]),
+        }
+    if method == "majority" and tuple(options) == YES_NO_OPTIONS:
+        return slot
+    kind = "choose" if int(question["min"]) >= 1 else "approval"
+    k = seats if method == "top" else int(question["max"])
+    return {**slot, "kind": kind, "options": "\n".join(options), "k": str(k)}
+
+
+def form_of(row: Mapping[str, Any], trustees: Sequence[Mapping[str, Any]], zone: ZoneInfo) -> BallotForm:
+    """A stored draft (its ballot row and trustee rows) as the form that would make it, times
+    in the community's zone. A draft made through the API may use what the form cannot say
+    (another yes option, a quorum in thirds): `form_keeps` tells whether this form does."""
+    questions = loads(row["questions"])
+    rule = loads(row["rule"])
+    try:
+        quorum, plans = rule_plan(rule, question_shapes(questions))
+    except ValueError:
+        quorum, plans = None, []
+    methods = [(p.method, p.seats) for p in plans] or [("top", 1)] * len(questions)
+    majority = next((p for p in plans if p.method == "majority"), None)
+    preset = rule.get("preset")
+    custom = preset not in PRESETS or "quorum" in rule or "majority" in rule
+    secret = row["secrecy"] == BallotSecrecy.secret.value
+    values = {
+        "title": str(row["title"]),
+        "description": str(row["description"]),
+        "proposal_id": "" if row["proposal"] is None else str(row["proposal"]),
+        "scope_id": str(row["scope"]),
+        "secrecy": str(row["secrecy"]),
+        "weight_basis": str(row["weight_basis"]),
+        "opens_at": row["opens_at"].astimezone(zone).strftime(TIME_FORMAT),
+        "closes_at": row["closes_at"].astimezone(zone).strftime(TIME_FORMAT),
+        "preset": "custom" if custom else str(preset),
+        "quorum": "500",
+        "of": "cast",
+        "threshold": "simple",
+        "abstain_counts": "1",
+        "t": str(row["t"]) if secret else "",
+    }
+    if custom:
+        values["quorum"] = "" if quorum is None else str(quorum[0] * 1000 // quorum[1])
+        if majority is not None:
+            values["of"] = majority.of
+            values["threshold"] = next(
+                (k for k, v in THRESHOLDS.items() if v == majority.threshold), "simple"
+            )
+            values["abstain_counts"] = "1" if majority.abstain_counts else ""
+    slots = [_slot(q, method, seats) for q, (method, seats) in zip(questions, methods, strict=True)]
+    while len(slots) < QUESTION_SLOTS:
+        slots.append(_blank_question())
+    return BallotForm(values, slots, [int(tr["user"]) for tr in trustees] if secret else [])
+
+
+def form_keeps(row: Mapping[str, Any], form: BallotForm, zone: ZoneInfo) -> bool:
+    """Whether saving `form` (from form_of) keeps the draft's questions and rule as they are."""
+    try:
+        args = create_args(form, zone)
+        stored = loads(row["questions"])
+        shapes = question_shapes(stored)
+        return bool(
+            args["questions"] == stored
+            and rule_plan(args["rule"], shapes) == rule_plan(loads(row["rule"]), shapes)
+        )
+    except (Invalid, ValueError, KeyError):
+        return False
 
 
 # What the form offers ------------------------------------------------------------------

@@ -27,6 +27,7 @@ PHASES = {
     "ended": N_("Voting time is over, counting soon"),
     "closed": N_("Voting has closed, the votes are being counted"),
     "tallied": N_("Result published"),
+    "withdrawn": N_("Withdrawn before voting"),
 }
 
 KINDS = {

@@ -225,6 +225,8 @@ async def _vote_page(
     entries = await casting.my_entries(principal, b["id"]) if b["fingerprint"] else []
     if phase in PREPARING:
         state = "preparing"
+    elif phase == "withdrawn":
+        state = "withdrawn"
     elif phase == "upcoming":
         state = "upcoming"
     elif phase in ("ended", "closed", "tallied"):

@@ -45,7 +45,7 @@ from nacl.pwhash import argon2id
 from council.accounts import login
 from council.accounts.principal import Principal
 from council.accounts.tables import User
-from council.ballots import casting, queries, service, trustee_client
+from council.ballots import casting, drafts, queries, service, trustee_client
 from council.ballots.keyfile import KeyFile
 from council.ballots.simulation import cast_encrypted, key_ceremony, post_decryptions, trustee_principals
 from council.ballots.tables import BallotSecrecy, RosterEntry, WeightBasis
@@ -152,7 +152,7 @@ async def _secret_ballot(
 ) -> tuple[int, dict[str, Any], dict[int, trustee_client.TrusteeSecrets]]:
     """Creates a secret ballot, runs the trustees' key ceremony and opens it."""
     now = datetime.now(UTC)
-    ballot_id = await service.create(
+    ballot_id = await drafts.create(
         host,
         secrecy=BallotSecrecy.secret,
         opens_at=now - timedelta(minutes=1),
@@ -204,7 +204,7 @@ async def _parking(scope: int, host: Principal, supervisors: Sequence[Principal]
 
 async def _elevator(scope: int, host: Principal) -> int:
     now = datetime.now(UTC)
-    ballot_id = await service.create(
+    ballot_id = await drafts.create(
         host,
         title=ELEVATOR_TITLE,
         description="3栋1单元加装电梯：议事会成员记名表决，是否同意按楼层递增的办法分摊费用"

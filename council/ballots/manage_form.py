@@ -1,5 +1,5 @@
 """The ballot form, new or changing a draft: what it offers (places, matters, supervisors),
-how a posted form becomes service.create's (and service.update's) arguments, and how a
+how a posted form becomes drafts.create's (and drafts.update's) arguments, and how a
 draft becomes the form again (form_of).
 
 Plain HTML first: the page shows QUESTION_SLOTS question slots and ignores the empty ones;
@@ -239,7 +239,7 @@ def _int_or_none(text: str, message: str) -> int | None:
 
 
 def create_args(form: BallotForm, zone: ZoneInfo) -> dict[str, Any]:
-    """service.create's keyword arguments, or Invalid naming what to fix."""
+    """drafts.create's (and update's) keyword arguments, or Invalid naming what to fix."""
     values = form.values
     scope_id = _int_or_none(values["scope_id"], N_("Choose the place the ballot is for."))
     if scope_id is None:

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from council.accounts.guards import requires_login
 from council.accounts.principal import Principal
-from council.ballots import manage_form, service
+from council.ballots import drafts, manage_form, service
 from council.ballots.encrypt import MAX_BUDGET
 from council.ballots.tables import STATUS_TERMS, BallotSecrecy, BallotStatus, BoardEntry, Proxy, RosterEntry
 from council.errors import DomainError, Forbidden
@@ -100,8 +100,8 @@ async def manage_context(principal: Principal | None, row: dict[str, Any]) -> di
         "record_url": f"/api/v1/ballots/{ballot_id}/record.zip",
         "editable": row["status"] == BallotStatus.draft.value,
         "edit_url": f"/ballots/{ballot_id}/edit",
-        "withdrawable": row["status"] in service.WITHDRAWABLE,
-        "max_reason": service.MAX_REASON,
+        "withdrawable": row["status"] in drafts.WITHDRAWABLE,
+        "max_reason": drafts.MAX_REASON,
         "withdraw_error": "",
         "withdraw_reason": "",
         "here": "",
@@ -197,7 +197,7 @@ class BallotManagePages(Controller):
         principal = _creator(request)
         form = manage_form.read_form(await request.form())
         try:
-            new_id = await service.create(principal, **manage_form.create_args(form, _zone(request)))
+            new_id = await drafts.create(principal, **manage_form.create_args(form, _zone(request)))
         except DomainError as error:
             return await _form_page(request, principal, form, error)
         flash(request, N_("The ballot has been created as a draft."))
@@ -207,7 +207,7 @@ class BallotManagePages(Controller):
     async def edit(self, request: Req, ballot_id: int) -> Template:
         principal = require_principal(request)
         row = await managed_row(principal, ballot_id)
-        service.require_draft(row)
+        drafts.require_draft(row)
         zone = _zone(request)
         form = manage_form.form_of(row, await service.trustees_of(ballot_id), zone)
         if row["secrecy"] != BallotSecrecy.secret.value:
@@ -223,7 +223,7 @@ class BallotManagePages(Controller):
         row = await managed_row(principal, ballot_id)
         form = manage_form.read_form(await request.form())
         try:
-            await service.update(principal, ballot_id, **manage_form.create_args(form, _zone(request)))
+            await drafts.update(principal, ballot_id, **manage_form.create_args(form, _zone(request)))
         except DomainError as error:
             return await _form_page(request, principal, form, error, draft=row)
         flash(request, N_("The draft has been changed."))
@@ -285,13 +285,13 @@ class BallotManagePages(Controller):
         principal = require_principal(request)
         reason = form_text(form, "reason")
         try:
-            await service.withdraw(principal, ballot_id, reason)
+            await drafts.withdraw(principal, ballot_id, reason)
         except DomainError as error:
             row = await managed_row(principal, ballot_id)
             manage = await manage_context(principal, row)
             manage.update(
                 withdraw_error=error.detail(),
-                withdraw_reason=reason[: service.MAX_REASON],
+                withdraw_reason=reason[: drafts.MAX_REASON],
                 here=_back(request, ballot_id, form),
             )
             return Template(

@@ -8,7 +8,8 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from council.accounts.guards import principal_of, requires_login
-from council.ballots import casting, export, proxies, queries, service, trustees
+from council.ballots import casting, drafts, export, proxies, queries, service, trustees
+from council.ballots.drafts import BallotArgs
 from council.ballots.schemas import (
     AuditIn,
     BallotIn,
@@ -24,14 +25,13 @@ from council.ballots.schemas import (
     VoteIn,
     WithdrawIn,
 )
-from council.ballots.service import BallotArgs
 from council.web import Paging, require_principal
 
 Req = Request[Any, Any, Any]
 
 
 def _arguments(data: BallotIn) -> BallotArgs:
-    """service.create's and service.update's keyword arguments from the body."""
+    """drafts.create's and drafts.update's keyword arguments from the body."""
     return {
         "title": data.title,
         "description": data.description,
@@ -94,7 +94,7 @@ class BallotsApi(Controller):
 
     @post("/", status_code=201, guards=[requires_login])
     async def create(self, request: Req, data: BallotIn) -> CreatedOut:
-        new_id = await service.create(require_principal(request), **_arguments(data))
+        new_id = await drafts.create(require_principal(request), **_arguments(data))
         return CreatedOut(new_id, f"/ballots/{new_id}")
 
     @get("/{ballot_id:int}", opt={"public": True})
@@ -104,13 +104,13 @@ class BallotsApi(Controller):
     @put("/{ballot_id:int}", guards=[requires_login])
     async def update(self, request: Req, ballot_id: int, data: BallotIn) -> dict[str, Any]:
         """Changes a draft: the same body as creating it; its trustees are replaced too."""
-        await service.update(require_principal(request), ballot_id, **_arguments(data))
+        await drafts.update(require_principal(request), ballot_id, **_arguments(data))
         return await queries.summary(principal_of(request), ballot_id)
 
     @post("/{ballot_id:int}/withdraw", status_code=200, guards=[requires_login])
     async def withdraw(self, request: Req, ballot_id: int, data: WithdrawIn) -> dict[str, Any]:
         """Takes back a ballot that has not opened (draft, key generation, ready), with a public reason."""
-        await service.withdraw(require_principal(request), ballot_id, data.reason)
+        await drafts.withdraw(require_principal(request), ballot_id, data.reason)
         return await queries.summary(principal_of(request), ballot_id)
 
     @post("/{ballot_id:int}/setup", status_code=200, guards=[requires_login])

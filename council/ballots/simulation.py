@@ -2,7 +2,7 @@
 
 `simulate_election` builds a community (roster services: places, then the residents by CSV
 import, as staff would), a host and n supervisor trustees with accounts (random passwords
-nobody knows), creates the ballot (service.create), runs the trustees' key ceremony with
+nobody knows), creates the ballot (drafts.create), runs the trustees' key ceremony with
 the trustees' own computations (trustee_client: box keys, dealings, share checks), opens
 it, casts the ballots of a chosen turnout with the Python client (encrypt.encrypt_ballot →
 casting.cast), some Benaloh audits (casting.spoil) and revotes, closes it, posts t
@@ -38,7 +38,7 @@ from council.accounts import login
 from council.accounts import service as accounts
 from council.accounts.principal import Grant, Principal
 from council.accounts.tables import Role
-from council.ballots import casting, export, queries, service, trustee_client, trustees
+from council.ballots import casting, drafts, export, queries, service, trustee_client, trustees
 from council.ballots.__main__ import QUESTIONS
 from council.ballots.election import random_selection
 from council.ballots.encrypt import answers_to_json, encrypt_ballot
@@ -314,7 +314,7 @@ async def simulate_election(
 
     questions = [QUESTIONS[m] for m in methods]
     start = datetime.now(UTC)
-    ballot_id = await service.create(
+    ballot_id = await drafts.create(
         host,
         title=f"{COMMUNITY_PREFIX}{cid} 表决（{'、'.join(methods)}）",
         description="council.ballots.simulation",

@@ -87,12 +87,12 @@ async def open_item(principal: Principal, hearing_id: int, item_id: int) -> None
 async def _create_ballot(
     principal: Principal, row: dict[str, Any], item: dict[str, Any], options: dict[str, Any]
 ) -> int:
-    from council.ballots import service as ballots
+    from council.ballots import drafts
     from council.ballots.tables import BallotSecrecy, WeightBasis
 
     opens = now() + timedelta(minutes=5)
     question = str(options.get("question") or item["title"])
-    return await ballots.create(
+    return await drafts.create(
         principal,
         title=item["title"],
         description=f"{row['title']}",

@@ -33,7 +33,7 @@ from typing import Any
 from council.accounts import login, tokens
 from council.accounts.principal import Principal
 from council.accounts.tables import RoleAssignment, User
-from council.ballots import service, trustee_client, trustees
+from council.ballots import drafts, service, trustee_client, trustees
 from council.ballots.encrypt import answers_to_json, encrypt_ballot
 from council.ballots.group import Point
 from council.ballots.record import question_shapes
@@ -271,7 +271,7 @@ async def open_secret_ballot(
 ) -> tuple[int, dict[int, Principal], dict[int, trustee_client.TrusteeSecrets]]:
     """Create, set up, the whole key ceremony as the trustees' CLI runs it, open."""
     now = _now()
-    ballot_id = await service.create(
+    ballot_id = await drafts.create(
         host,
         title="加装电梯表决（负载）",
         description="",

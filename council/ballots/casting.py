@@ -115,6 +115,8 @@ def crypto_of(row: dict[str, Any]) -> Crypto:
 def check_window(row: dict[str, Any], at: datetime) -> None:
     if row["status"] in (BallotStatus.closed.value, BallotStatus.tallied.value) or at >= row["closes_at"]:
         raise Conflict(N_("Voting has closed."))
+    if row["status"] == BallotStatus.withdrawn.value:
+        raise Conflict(N_("This ballot was withdrawn before voting opened: nobody votes on it."))
     if row["status"] != BallotStatus.open.value:
         raise Conflict(N_("Voting has not been opened yet."))
     if at < row["opens_at"]:

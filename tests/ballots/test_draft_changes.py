@@ -166,6 +166,10 @@ async def test_withdrawing_a_draft_and_a_ready_secret_ballot(client: Any, settin
     assert page.status_code == 200
     assert "Withdrawn before voting" in page.text and "业主大会决定改期" in page.text
     assert (await client.post(f"/api/v1/ballots/{ready}/open", headers=host(people))).status_code == 409
+    voting = await client.post(
+        f"/api/v1/ballots/{ready}/ballots", json={"answers": []}, headers=bearer(people["tokens"]["voter1"])
+    )
+    assert voting.status_code == 409 and "withdrawn" in voting.json()["detail"]
     again = await client.post(
         f"/api/v1/ballots/{ready}/withdraw", json={"reason": "再撤"}, headers=host(people)
     )

@@ -19,7 +19,7 @@ import pytest
 from nacl.public import PublicKey
 from nacl.pwhash import argon2id
 
-from council.ballots import keyfile, trustee_cli
+from council.ballots import keyfile, trustee_cli, trustee_context
 from council.ballots.encrypt import answers_from_json
 from council.ballots.group import Point, Scalar, base, random_scalar
 from council.ballots.keyfile import KeyFile, KeyFileError
@@ -289,7 +289,7 @@ def test_key_file_round_trip_prompts_and_limits(tmp_path: Path, monkeypatch: pyt
     # a new file asks the passphrase twice
     monkeypatch.delenv("COUNCIL_TRUSTEE_PASSPHRASE", raising=False)
     answers = iter(["first passphrase", "second passphrase"])
-    ctx = trustee_cli.Context(
+    ctx = trustee_context.Context(
         api=None,  # type: ignore[arg-type]
         key_path=tmp_path / "new.json",
         out=io.StringIO(),

@@ -37,8 +37,10 @@ from council.community import pages as roster_pages
 from council.community import routes as roster_routes
 from council.db import PooledSQLiteEngine, engine
 from council.errors import EXCEPTION_HANDLERS
+from council.hearings import console_pages as hearing_console_pages
 from council.hearings import live as hearing_live
 from council.hearings import pages as hearing_pages
+from council.hearings import record_pages as hearing_record_pages
 from council.hearings import routes as hearing_routes
 from council.home import HomeController, health
 from council.middleware import TokenAwareCSRFMiddleware, auth_middleware
@@ -229,6 +231,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ballot_routes.HANDLERS,
             *hearing_routes.HANDLERS,
             *hearing_pages.HANDLERS,
+            *hearing_console_pages.HANDLERS,
+            *hearing_record_pages.HANDLERS,
             *ballot_pages.HANDLERS,
             *ballot_manage_pages.HANDLERS,
             *ballot_proxy_pages.HANDLERS,

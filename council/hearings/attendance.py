@@ -279,7 +279,11 @@ async def counts(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_HOME: Any = Attendance.household
+
+
 async def attendees(hearing_id: int) -> list[dict[str, Any]]:
+    """Who came, with arrival and departure times, and where they live ("1栋1单元101")."""
     rows: list[dict[str, Any]] = (
         await Attendance.select(
             Attendance.id,
@@ -289,11 +293,18 @@ async def attendees(hearing_id: int) -> list[dict[str, Any]]:
             Attendance.left_at,
             Attendance.late,
             Attendance.resident,
-            Attendance.household.name,
+            _HOME.name,
+            _HOME.parent.name,
+            _HOME.parent.parent.name,
         )
         .where(Attendance.hearing == hearing_id)
         .order_by(Attendance.arrived_at)
+        .order_by(Attendance.id)
     )
+    for row in rows:
+        parts = [row.pop(key) for key in ("household.parent.parent.name", "household.parent.name")]
+        room = row.pop("household.name")
+        row["place"] = "".join(p or "" for p in [*parts, room]) if room else ""
     return rows
 
 

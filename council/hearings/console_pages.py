@@ -25,7 +25,6 @@ from council.hearings import attendance, floor, service
 from council.hearings.page_common import (
     TERMS,
     Req,
-    attendees,
     back_to,
     done,
     form_maybe,
@@ -270,7 +269,7 @@ class HearingConsolePages(Controller):
         state = await live_state(hearing_id)
         me = await attendance.viewer(principal, row)
         qr = _qr(request, hearing_id)
-        people = await attendees(hearing_id)
+        people = await attendance.attendees(hearing_id)
         here = f"/hearings/{hearing_id}/console" + (f"?{urlencode({'q': q[:64]})}" if q.strip() else "")
         return Template(
             "hearings/console.html",
@@ -295,7 +294,7 @@ class HearingConsolePages(Controller):
     async def attendee_list(self, request: Req, hearing_id: int) -> dict[str, Any]:
         """Who came, for the console's list (hearing-live.js refreshes it when the counts change)."""
         await _host_row(request, hearing_id)
-        return {"items": await attendees(hearing_id)}
+        return {"items": await attendance.attendees(hearing_id)}
 
     @get("/{hearing_id:int}/console/qr.svg", guards=[requires_login])
     async def qr_image(self, request: Req, hearing_id: int, code: str | None = None) -> Response[bytes]:

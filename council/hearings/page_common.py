@@ -1,6 +1,5 @@
-"""What the hearing pages share: reading a form's fields, answering a form's verb, the
-context of the live pages (the participants' live page and the host's console), and the
-list of attendees (the hearing page and the console).
+"""What the hearing pages share: reading a form's fields, answering a form's verb, and the
+context of the live pages (the participants' live page and the host's console).
 
 Every button is a form posting to a route that calls the same service as the JSON API and
 redirects back. On the live page and the console, static/js/hearing-live.js follows the
@@ -19,7 +18,7 @@ from litestar import Request, Response
 
 from council.errors import Invalid, NotFound
 from council.hearings import live, page_view
-from council.hearings.tables import KIND_TERMS, OUTCOME_TERMS, STATUS_TERMS, Attendance
+from council.hearings.tables import KIND_TERMS, OUTCOME_TERMS, STATUS_TERMS
 from council.i18n import N_, Term
 from council.web import flash, redirect, safe_next, settings_of
 
@@ -115,32 +114,3 @@ async def live_state(hearing_id: int) -> dict[str, Any]:
     if state is None:
         raise NotFound(N_("No hearing with number {id}."), id=hearing_id)
     return state
-
-
-_HOME: Any = Attendance.household
-
-
-async def attendees(hearing_id: int) -> list[dict[str, Any]]:
-    """Who came, with arrival and departure times, and where they live ("1栋1单元101")."""
-    rows: list[dict[str, Any]] = (
-        await Attendance.select(
-            Attendance.id,
-            Attendance.name,
-            Attendance.via,
-            Attendance.arrived_at,
-            Attendance.left_at,
-            Attendance.late,
-            Attendance.resident,
-            _HOME.name,
-            _HOME.parent.name,
-            _HOME.parent.parent.name,
-        )
-        .where(Attendance.hearing == hearing_id)
-        .order_by(Attendance.arrived_at)
-        .order_by(Attendance.id)
-    )
-    for row in rows:
-        parts = [row.pop(key) for key in ("household.parent.parent.name", "household.parent.name")]
-        room = row.pop("household.name")
-        row["place"] = "".join(p or "" for p in [*parts, room]) if room else ""
-    return rows

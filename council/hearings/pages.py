@@ -23,7 +23,6 @@ from council.hearings import attendance, floor, page_view, schedule_form, servic
 from council.hearings.page_common import (
     TERMS,
     Req,
-    attendees,
     done,
     form_text,
     live_context,
@@ -161,8 +160,6 @@ class HearingPages(Controller):
     async def show(self, request: Req, hearing_id: int) -> Template:
         principal = principal_of(request)
         d = await _detail(principal, hearing_id)
-        if "attendees" in d:
-            d["attendees"] = await attendees(hearing_id)
         row = await service.get_row(hearing_id)
         me = await attendance.viewer(principal, row)
         finished = row["status"] == HearingStatus.ended.value

@@ -62,6 +62,7 @@ async def test_the_connection_pool_starts_with_the_default_size(settings: Any) -
     connections (SQLite) with the default COUNCIL_DB_POOL_SIZE."""
     from dataclasses import replace
 
+    import anyio.to_thread
     from litestar.testing import AsyncTestClient
 
     from council.app import create_app
@@ -70,6 +71,13 @@ async def test_the_connection_pool_starts_with_the_default_size(settings: Any) -
 
     db: Any = engine()
     pooled = replace(settings, db_pool_size=Settings.db_pool_size)
+
+    async def app_pool() -> Any:
+        return engine().pool  # the pool of the loop this runs on
+
+    async def close_app_pool() -> None:
+        await engine().close_connection_pool()
+
     try:
         async with AsyncTestClient(app=create_app(pooled)) as client:
             response = await client.get("/healthz")
@@ -77,10 +85,11 @@ async def test_the_connection_pool_starts_with_the_default_size(settings: Any) -
             if isinstance(db, PooledSQLiteEngine):
                 assert db.pool_size == Settings.db_pool_size
             else:
-                assert db.pool is not None
+                # The app's pool is on the test client's loop, not on this test's own.
+                pool = await anyio.to_thread.run_sync(client.blocking_portal.call, app_pool)
+                assert pool is not None and pool is not db.pool
+                assert pool.get_max_size() == Settings.db_pool_size
+                await anyio.to_thread.run_sync(client.blocking_portal.call, close_app_pool)
     finally:
-        # The pool belonged to the test client's event loop, which is gone now.
         if isinstance(db, PooledSQLiteEngine):
             db.pool_size = 0
-        else:
-            db.pool = None

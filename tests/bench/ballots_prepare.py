@@ -258,7 +258,7 @@ async def costs(source: Path, rounds: int) -> dict[str, Any]:
                 await casting.cast(principal, data["ballot_id"], bodies[k]["answers"])
                 whole.append(time.perf_counter() - start)
                 timer.flush()
-        parts = {"token → principal (2 queries)": _summary(auth), "casting.cast (all)": _summary(whole)}
+        parts = {"token → principal (one query)": _summary(auth), "casting.cast (all)": _summary(whole)}
         parts.update({name: _summary(values) for name, values in timer.samples.items()})
         out["cast"] = parts
         # asyncio.to_thread's own cost, as _verify pays it

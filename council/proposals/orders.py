@@ -174,15 +174,18 @@ async def my_orders(principal: Principal) -> list[dict[str, Any]]:
 
 
 async def ledger(principal: Principal, start: datetime, end: datetime) -> dict[str, Any]:
-    """台账: the small wishes of a period, as communities report them."""
-    if not principal.has_role(Role.council_member, Role.staff, Role.supervisor):
+    """台账: the small wishes of a period in the places the reader serves (council members,
+    staff and supervisors, over their scopes; an admin over hers), as communities report them."""
+    paths = [g.node_path for g in principal.scopes(Role.council_member, Role.staff, Role.supervisor)]
+    if not paths:
         raise Forbidden(N_("Only council members, staff and supervisors can read the ledger."))
-    wishes = await Proposal.select(Proposal.id, Proposal.scope_path).where(
+    rows = await Proposal.select(Proposal.id, Proposal.scope_path).where(
         (Proposal.kind == ProposalKind.small_wish.value)
         & Proposal.submitted_at.is_not_null()
         & (Proposal.submitted_at >= start)
         & (Proposal.submitted_at < end)
     )
+    wishes = [w for w in rows if any(w["scope_path"].startswith(p) for p in paths)]
     ids = [w["id"] for w in wishes]
     orders = await Order.select().where(Order.proposal.is_in(ids)) if ids else []
     stamp = now()

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from council.accounts.tables import Role
 from council.audit.tables import AuditEntry
+from council.community import service as roster
+from council.community.tables import NodeKind
 from council.proposals.tables import Cosign, Order, Proposal
+from tests.factories import ROOT, make_user
 from tests.proposals.helpers import as_user, people, propose
 
 
@@ -138,6 +142,17 @@ async def test_three_order_dispatch_until_close_out(client: Any, settings: Any) 
     assert ledger["received"] == 1 and ledger["confirmed"] == 1 and ledger["average_rating"] == 4
     await as_user(client, "alice")
     assert (await client.get("/api/v1/orders/ledger", params={"start": start, "end": end})).status_code == 403
+    # the ledger counts the reader's places only; an admin reads it too
+    other = await roster.add_node(ROOT, name="春晖社区", kind=NodeKind.community, parent_id=None)
+    await make_user(settings, "elsewhere", [(Role.council_member, other["id"])])
+    await make_user(settings, "root", [(Role.admin, w["c"].community["id"])])
+    await as_user(client, "elsewhere")
+    there = (await client.get("/api/v1/orders/ledger", params={"start": start, "end": end})).json()
+    assert there["received"] == 0 and there["dispatched"] == 0
+    await as_user(client, "root")
+    assert (await client.get("/api/v1/orders/ledger", params={"start": start, "end": end})).json()[
+        "received"
+    ] == 1
 
 
 async def test_overdue_list(client: Any, settings: Any) -> None:

@@ -30,14 +30,14 @@ from council.ballots.page_words import (
     rule_words,
     voters_word,
 )
-from council.ballots.service import CREATOR_ROLES, can_manage, get_row
+from council.ballots.service import CREATOR_ROLES, UNPUBLISHED, can_manage, get_row
 from council.ballots.tables import STATUS_TERMS, BallotSecrecy, BallotStatus
 from council.errors import DomainError, Invalid
 from council.i18n import N_
 from council.web import Paging, flash, redirect, require_principal
 
 Req = Request[Any, Any, Any]
-PUBLISHED = [s for s in BallotStatus if s.value not in queries.UNPUBLISHED]
+PUBLISHED = [s for s in BallotStatus if s.value not in UNPUBLISHED]
 PREPARING = ("draft", "keygen", "failed", "ready")
 
 

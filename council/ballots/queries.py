@@ -7,12 +7,10 @@ from typing import Any
 
 from council.accounts.principal import Principal
 from council.ballots import board as ballot_board
-from council.ballots.service import CREATOR_ROLES, loads, trustees_of, visible_row
-from council.ballots.tables import Ballot, BallotStatus, BoardEntry, RosterEntry
+from council.ballots.service import CREATOR_ROLES, UNPUBLISHED, loads, trustees_of, visible_row
+from council.ballots.tables import Ballot, BoardEntry, RosterEntry
 from council.errors import Conflict, NotFound
 from council.i18n import N_
-
-UNPUBLISHED = (BallotStatus.draft.value, BallotStatus.keygen.value, BallotStatus.failed.value)
 
 
 async def find(

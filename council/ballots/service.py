@@ -70,10 +70,20 @@ def can_manage(principal: Principal | None, row: dict[str, Any]) -> bool:
     return principal is not None and principal.can(row["scope_path"], *CREATOR_ROLES)
 
 
+UNPUBLISHED = (BallotStatus.draft.value, BallotStatus.keygen.value, BallotStatus.failed.value)
+
+
+def shown_to(principal: Principal | None, status: str, scope_path: str) -> bool:
+    """Whether a link to a ballot in this status and place may be shown to `principal`: a
+    ballot being prepared is seen by those who may manage it (and by its trustees, whom
+    visible_row lets in and who reach it from their notices)."""
+    return status not in UNPUBLISHED or can_manage(principal, {"scope_path": scope_path})
+
+
 async def visible_row(principal: Principal | None, ballot_id: int) -> dict[str, Any]:
     """Drafts are seen by the people who may manage them and by their trustees."""
     row = await get_row(ballot_id)
-    if row["status"] in (BallotStatus.draft.value, BallotStatus.keygen.value, BallotStatus.failed.value):
+    if row["status"] in UNPUBLISHED:
         if can_manage(principal, row):
             return row
         if principal is not None and await Trustee.exists().where(

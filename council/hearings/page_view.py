@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from council.accounts.principal import Principal
 from council.hearings import attendance
 from council.hearings.tables import (
     KIND_TERMS,
@@ -192,20 +193,27 @@ def over(status: str) -> bool:
     return status in (HearingStatus.ended.value, HearingStatus.cancelled.value)
 
 
-async def agenda(hearing_id: int) -> list[dict[str, Any]]:
-    """The agenda with what each outcome points at: the matter, the ballot, the later hearing."""
+async def agenda(hearing_id: int, principal: Principal | None) -> list[dict[str, Any]]:
+    """The agenda with what each outcome points at: the matter, the ballot (linked when the
+    viewer may see it: a ballot being prepared is its managers'), the later hearing."""
+    from council.ballots.service import shown_to
+
     rows: list[dict[str, Any]] = (
         await AgendaItem.select(
             *AgendaItem.all_columns(),
             AgendaItem.proposal.title,
             AgendaItem.proposal.status,
             AgendaItem.ballot.status,
+            AgendaItem.ballot.scope_path,
             AgendaItem.deferred_to.title,
             AgendaItem.deferred_to.starts_at,
         )
         .where(AgendaItem.hearing == hearing_id)
         .order_by(AgendaItem.position)
     )
+    for row in rows:
+        path = row.pop("ballot.scope_path")
+        row["ballot_shown"] = row["ballot"] is not None and shown_to(principal, row["ballot.status"], path)
     return rows
 
 

@@ -163,7 +163,7 @@ class HearingPages(Controller):
         row = await service.get_row(hearing_id)
         me = await attendance.viewer(principal, row)
         finished = row["status"] == HearingStatus.ended.value
-        items = await page_view.agenda(hearing_id)
+        items = await page_view.agenda(hearing_id, principal)
         context = {
             "h": row,
             "d": d,

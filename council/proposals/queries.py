@@ -175,8 +175,7 @@ async def dossier(principal: Principal | None, proposal_id: int) -> dict[str, An
 
 async def _ballots(principal: Principal | None, proposal_id: int) -> list[dict[str, Any]]:
     """The ballots deciding this matter; drafts only for those who may manage them."""
-    from council.ballots.queries import UNPUBLISHED
-    from council.ballots.service import can_manage
+    from council.ballots.service import shown_to
     from council.ballots.tables import STATUS_TERMS, Ballot, BallotStatus
 
     rows = await (
@@ -184,7 +183,7 @@ async def _ballots(principal: Principal | None, proposal_id: int) -> list[dict[s
         .where(Ballot.proposal == proposal_id)
         .order_by(Ballot.id)
     )
-    shown = [r for r in rows if r["status"] not in UNPUBLISHED or can_manage(principal, r)]
+    shown = [r for r in rows if shown_to(principal, r["status"], r["scope_path"])]
     return [{**r, "status_term": STATUS_TERMS[BallotStatus(r["status"])]} for r in shown]
 
 
@@ -211,12 +210,18 @@ async def _hearings(principal: Principal | None, proposal_id: int) -> list[dict[
             AgendaItem.outcome,
             AgendaItem.outcome_text,
             AgendaItem.ballot,
+            AgendaItem.ballot.status,
+            AgendaItem.ballot.scope_path,
             AgendaItem.deferred_to,
         )
         .where(AgendaItem.proposal == proposal_id)
         .order_by(AgendaItem.hearing.starts_at)
     )
+    from council.ballots.service import shown_to
+
     for row in rows:
+        status, path = row.pop("ballot.status"), row.pop("ballot.scope_path")
+        row["ballot_shown"] = row["ballot"] is not None and shown_to(principal, status, path)
         row["status_term"] = STATUS_TERMS[HearingStatus(row["hearing.status"])]
         row["outcome_term"] = OUTCOME_TERMS[Outcome(row["outcome"])] if row["outcome"] else None
         row["statements"] = []

@@ -90,3 +90,29 @@ async def test_the_demo_has_a_finished_hearing_and_an_upcoming_one(
     )
     assert [a["status"] for a in agenda] == ["pending"] * 3
     assert agenda[0]["proposal"] == parking["id"] and agenda[2]["title"] == items[2]["title"]
+
+
+async def test_the_talks_draft_ballot_is_linked_for_its_managers_only(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The talk sent the lift to a vote: the draft is linked for the council (who prepare it),
+    and named without a link for residents and visitors, to whom it does not exist yet."""
+    from tests.factories import login
+
+    talk, _ = await _demo(monkeypatch)
+    item = await AgendaItem.select().where(AgendaItem.outcome == "ballot").first()
+    assert item is not None
+    link = f'href="/ballots/{item["ballot"]}"'
+    lift = await Proposal.select(Proposal.id).where(Proposal.title == LIFT_MATTER).first()
+    assert lift is not None
+    pages = (f"/hearings/{talk['id']}", f"/matters/{lift['id']}")
+    for who in (None, "resident1", "host"):
+        client.cookies.clear()
+        if who:
+            assert (await login(client, who, "council-demo")).status_code == 303
+        for page in pages:
+            response = await client.get(page)
+            assert response.status_code == 200, (who, page)
+            assert (link in response.text) == (who == "host"), (who, page)
+        shown = await client.get(f"/ballots/{item['ballot']}")
+        assert shown.status_code == (200 if who == "host" else 404)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import Parameter
 from litestar.response import Template
 
@@ -14,7 +14,7 @@ from council.accounts.guards import requires_role
 from council.accounts.tables import Role
 from council.audit import service
 from council.i18n import gettext
-from council.web import Paging
+from council.web import Paging, require_principal
 
 
 class AuditEntryOut(msgspec.Struct):
@@ -84,13 +84,22 @@ class AuditPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, offset: int = 0, limit: int = 50, verify: bool = False) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], offset: int = 0, limit: int = 50, verify: bool = False
+    ) -> Template:
         page = Paging.of(offset, limit)
         rows, total = await service.entries(offset=page.offset, limit=page.limit)
         report = await service.verify_chain() if verify else None
+        principal = require_principal(request)
         return Template(
             "audit/index.html",
-            context={"entries": rows, "total": total, "page": page, "report": report},
+            context={
+                "entries": rows,
+                "total": total,
+                "page": page,
+                "report": report,
+                "staff": principal.has_role(Role.staff, Role.admin),
+            },
         )
 
 

@@ -24,8 +24,12 @@ class RosterPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self) -> Template | Redirect:
+    async def index(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        """The communities, or for staff of a part (a grid leader) the places they keep."""
+        principal = require_principal(request)
         roots = await service.roots()
+        if not all(principal.can(r["path"], Role.staff) for r in roots):
+            roots = await service.kept_places(principal)
         if len(roots) == 1:
             return redirect(f"/roster/nodes/{roots[0]['id']}")
         return Template("roster/index.html", context={"communities": roots})
@@ -51,7 +55,11 @@ class RosterPages(Controller):
             limit=page.limit,
         )
         child_kind = CHILD_KIND.get(NodeKind(node["kind"]))
-        trail = await service.ancestors(node)
+        principal = require_principal(request)
+        # Places above the reader's own scope are named, not linked: she may not open them.
+        trail = [
+            {**a, "reachable": principal.can(a["path"], Role.staff)} for a in await service.ancestors(node)
+        ]
         # "1栋2单元301" for a household, the plain name for the rest.
         label = (
             "".join(a["name"] for a in trail if a["kind"] in ("building", "unit", "household"))

@@ -41,13 +41,24 @@ async def get_node(node_id: int) -> dict[str, Any]:
 
 async def ancestors(node: dict[str, Any]) -> list[dict[str, Any]]:
     ids = [int(part) for part in node["path"].strip("/").split("/") if part]
-    rows = await Node.select(Node.id, Node.name, Node.kind).where(Node.id.is_in(ids)) if ids else []
+    rows = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(Node.id.is_in(ids)) if ids else []
     by_id = {row["id"]: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def roots() -> list[dict[str, Any]]:
     return await Node.select().where(Node.parent.is_null()).order_by(Node.id)
+
+
+async def kept_places(principal: Principal) -> list[dict[str, Any]]:
+    """The places the principal keeps the roster of (staff or admin), each once: a place
+    inside another of hers is left out."""
+    paths = sorted({g.node_path for g in principal.scopes(Role.staff)}, key=len)
+    tops = [p for k, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:k])]
+    if not tops:
+        return []
+    rows: list[dict[str, Any]] = await Node.select().where(Node.path.is_in(tops)).order_by(Node.path)
+    return rows
 
 
 async def children(node_id: int) -> list[dict[str, Any]]:

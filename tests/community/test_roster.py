@@ -110,6 +110,14 @@ async def test_scope_limits_a_grid_staff_member(client: Any, settings: Any) -> N
     )
     assert move.status_code == 403
     assert await AuditEntry.count() == before
+    # the roster pages open at her grid, and name the community above it without a link
+    home = await client.get("/roster")
+    assert home.status_code == 303 and home.headers["location"] == f"/roster/nodes/{c.grids[0]['id']}"
+    page = await client.get(home.headers["location"])
+    assert page.status_code == 200 and "幸福里" in page.text
+    assert f'href="/roster/nodes/{c.community["id"]}"' not in page.text
+    unit = await client.get(f"/roster/nodes/{c.units[0]['id']}")
+    assert f'href="/roster/nodes/{c.grids[0]["id"]}"' in unit.text
 
 
 async def test_deactivating_a_place_with_residents_is_refused(client: Any, settings: Any) -> None:

@@ -66,8 +66,13 @@ class BallotPages(Controller):
         rows, total = await queries.find(
             principal, status=wanted or None, offset=page.offset, limit=page.limit
         )
+        voting = await queries.ballots_voted_in(
+            principal, [r["id"] for r in rows if r["status"] == BallotStatus.open.value]
+        )
         for row in rows:
             row["phase"] = phase_of(row["status"], row["opens_at"], row["closes_at"])
+            # Visitors are asked to log in by the vote page; others see it if they vote.
+            row["votes_here"] = principal is None or row["id"] in voting
         query = urlencode({"status": wanted}) if wanted else ""
         return Template(
             "ballots/index.html",

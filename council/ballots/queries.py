@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from council.accounts.principal import Principal
 from council.ballots import board as ballot_board
 from council.ballots.service import CREATOR_ROLES, UNPUBLISHED, loads, trustees_of, visible_row
-from council.ballots.tables import Ballot, BoardEntry, RosterEntry
+from council.ballots.tables import Ballot, BoardEntry, Proxy, RosterEntry
 from council.errors import Conflict, NotFound
 from council.i18n import N_
 
@@ -192,3 +193,18 @@ async def audited_file(principal: Principal | None, ballot_id: int, seq: int) ->
         raise NotFound(N_("No audited ballot at position {seq} of this board."), seq=seq)
     document["audited"] = json.loads(row["payload"])
     return document
+
+
+async def ballots_voted_in(principal: Principal | None, ballot_ids: Sequence[int]) -> set[int]:
+    """Which of these ballots the principal may vote in: she is on the roster, or holds a
+    live proxy for someone who is."""
+    if principal is None or principal.resident_id is None or not ballot_ids:
+        return set()
+    ids = list(ballot_ids)
+    own = await RosterEntry.select(RosterEntry.ballot).where(
+        (RosterEntry.resident == principal.resident_id) & RosterEntry.ballot.is_in(ids)
+    )
+    held = await Proxy.select(Proxy.ballot).where(
+        (Proxy.delegate == principal.resident_id) & Proxy.revoked_at.is_null() & Proxy.ballot.is_in(ids)
+    )
+    return {r["ballot"] for r in own} | {r["ballot"] for r in held}

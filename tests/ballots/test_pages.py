@@ -96,8 +96,11 @@ async def test_pages_render_for_anonymous_and_logged_in_people(client: Any, sett
     assert f'name="for_alias" value="{alias}"' in main
     assert main.count('type="radio" name="q0"') == 3  # choose one of three
     assert 'id="ballot-text"' in main and 'id="step-receipt"' in main and 'id="step-audit"' in main
+    vote_link = f'href="/ballots/{ballot_id}/vote"'
+    assert vote_link in (await client.get("/ballots")).text
 
     await as_user(client, "outsider")  # logged in, not on the roster
+    assert vote_link not in (await client.get("/ballots")).text  # the list offers her no vote
     refused = await client.get(f"/ballots/{ballot_id}/vote")
     assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
     main = _main(refused.text)

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from litestar.response import Template
 
 from council.accounts.guards import requires_role
+from council.accounts.principal import Principal
 from council.accounts.tables import Role
 from council.audit import service
 from council.i18n import gettext
@@ -99,8 +100,38 @@ class AuditPages(Controller):
                 "page": page,
                 "report": report,
                 "staff": principal.has_role(Role.staff, Role.admin),
+                "unseen": await _unseen(principal, rows),
             },
         )
+
+
+async def _unseen(principal: Principal, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The page's proposals and ballots this reader cannot open (a draft is its author's, a
+    ballot being prepared its managers'): named in the log, not linked."""
+    from council.ballots.service import shown_to
+    from council.ballots.tables import Ballot
+    from council.proposals.service import can_see
+    from council.proposals.tables import Proposal
+
+    def ids(kind: str) -> list[int]:
+        return sorted(
+            {int(r["subject_id"]) for r in rows if r["subject_type"] == kind and r["subject_id"].isdigit()}
+        )
+
+    unseen: set[tuple[str, str]] = set()
+    if wanted := ids("proposal"):
+        for p in await Proposal.select(Proposal.id, Proposal.status, Proposal.proposer).where(
+            Proposal.id.is_in(wanted)
+        ):
+            if not can_see(principal, p):
+                unseen.add(("proposal", str(p["id"])))
+    if wanted := ids("ballot"):
+        for b in await Ballot.select(Ballot.id, Ballot.status, Ballot.scope_path).where(
+            Ballot.id.is_in(wanted)
+        ):
+            if not shown_to(principal, b["status"], b["scope_path"]):
+                unseen.add(("ballot", str(b["id"])))
+    return unseen
 
 
 HANDLERS = [AuditApi, AuditPages]

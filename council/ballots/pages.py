@@ -93,10 +93,14 @@ class BallotPages(Controller):
         principal = principal_of(request)
         b = await queries.summary(principal, ballot_id)
         mine = await casting.my_entries(principal, ballot_id) if b["fingerprint"] else []
+        voting = b["status"] == BallotStatus.open.value
         return Template(
             "ballots/show.html",
             context={
                 **_context(principal, b),
+                "votes_here": principal is None
+                or (voting and ballot_id in await queries.ballots_voted_in(principal, [ballot_id])),
+                "not_on_roster": casting.NOT_ON_ROSTER,
                 "rule": rule_words(b),
                 "outcome": outcome_words(b),
                 "mine": mine,

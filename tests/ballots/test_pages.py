@@ -101,6 +101,8 @@ async def test_pages_render_for_anonymous_and_logged_in_people(client: Any, sett
 
     await as_user(client, "outsider")  # logged in, not on the roster
     assert vote_link not in (await client.get("/ballots")).text  # the list offers her no vote
+    shown = await client.get(f"/ballots/{ballot_id}")
+    assert vote_link not in shown.text and "不在这次表决的名册上" in shown.text
     refused = await client.get(f"/ballots/{ballot_id}/vote")
     assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
     main = _main(refused.text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 CHROMIUM = os.environ.get("COUNCIL_CHROMIUM", "/usr/bin/chromium")
@@ -255,3 +257,24 @@ def shoot(layout_report: dict[str, Any]) -> Callable[[Any, str], None]:
             page.set_viewport_size(original)
 
     return take
+
+
+def api_session(server: str, username: str) -> httpx.Client:
+    """A logged-in session as the browser has one: session cookie, CSRF header from its cookie."""
+    client = httpx.Client(base_url=server, timeout=30)
+    page = client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token, "no CSRF field on the login page"
+    done = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "_csrf_token": token.group(1)}
+    )
+    assert done.status_code == 303, f"login as {username}: {done.status_code}"
+    client.headers["x-csrftoken"] = client.cookies["council_csrf"]
+    return client
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.text}"
+    )
+    return response.json() if response.content else None

@@ -15,34 +15,13 @@ import httpx
 import pytest
 
 from council.ballots import trustee_client
-from tests.e2e.conftest import PASSWORD, log_in
+from tests.e2e.conftest import api_session, log_in, ok
 
 Page = Any
 NewPage = Callable[..., Page]
 Shoot = Callable[[Page, str], None]
 SUPERVISORS = ("supervisor1", "supervisor2", "supervisor3")
 TITLE = "小区东门是否加装电动车充电棚"
-
-
-def api_session(server: str, username: str) -> httpx.Client:
-    """A logged-in session as the browser has one: session cookie, CSRF header from its cookie."""
-    client = httpx.Client(base_url=server, timeout=30)
-    page = client.get("/login")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert token, "no CSRF field on the login page"
-    done = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "_csrf_token": token.group(1)}
-    )
-    assert done.status_code == 303, f"login as {username}: {done.status_code}"
-    client.headers["x-csrftoken"] = client.cookies["council_csrf"]
-    return client
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, (
-        f"{response.request.method} {response.request.url}: {response.text}"
-    )
-    return response.json() if response.content else None
 
 
 @pytest.fixture(scope="module")

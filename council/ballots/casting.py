@@ -166,16 +166,18 @@ async def voter_entry(
     return entry, principal.resident_id
 
 
+def _refused(error: CheckFailed) -> Refused:
+    """A failed check as the 422 answer that names it."""
+    return Refused(
+        error.check, N_("The ballot was refused ({check}): {reason}"), check=error.check, reason=str(error)
+    )
+
+
 def _parse(answers_json: object) -> tuple[EncryptedAnswer, ...]:
     try:
         return answers_from_json(answers_json)
     except CheckFailed as error:
-        raise Refused(
-            error.check,
-            N_("The ballot was refused ({check}): {reason}"),
-            check=error.check,
-            reason=str(error),
-        ) from None
+        raise _refused(error) from None
 
 
 async def _check_fresh(ballot_id: int, alphas: Sequence[str]) -> None:
@@ -191,12 +193,7 @@ async def _verify(crypto: Crypto, alias: str, answers: tuple[EncryptedAnswer, ..
             verify_ballot, crypto.fingerprint, alias, crypto.shapes, crypto.public_key, answers
         )
     except CheckFailed as error:
-        raise Refused(
-            error.check,
-            N_("The ballot was refused ({check}): {reason}"),
-            check=error.check,
-            reason=str(error),
-        ) from None
+        raise _refused(error) from None
 
 
 def _repeats_a_ciphertext(error: Exception) -> bool:
@@ -208,15 +205,25 @@ async def _append_encrypted(
     principal: Principal,
     ballot_id: int,
     kind: str,
-    payload: dict[str, Any],
-    *,
     alias: str,
-    code: str,
-    alphas: Sequence[str],
+    answers: tuple[EncryptedAnswer, ...],
+    *,
     cast_by: int | None,
+    reveals: Sequence[Reveal] = (),
 ) -> dict[str, Any]:
+    """Queues a checked ballot (kind "ballot") or audit ("audited", with its reveals) for
+    the next group append; returns its receipt once that has committed."""
+    payload: dict[str, Any] = {"alias": alias, "answers": answers_to_json(answers)}
+    if kind == "audited":
+        payload["reveal"] = [r.to_json() for r in reveals]
+    payload["cast_at"] = ballot_board.rfc3339(now())
     entry = ballot_board.new_entry(
-        kind, payload, alias=alias, tracking_code=code, cast_by=cast_by, ciphertexts=alphas
+        kind,
+        payload,
+        alias=alias,
+        tracking_code=tracking_code(alias, answers),
+        cast_by=cast_by,
+        ciphertexts=[c.alpha.hex() for a in answers for c in a.choices],
     )
     loop = asyncio.get_running_loop()
     pending = _Pending(principal, entry, loop.create_future())
@@ -386,12 +393,7 @@ async def _prepare(
     if entry is None:
         raise Forbidden(NOT_ON_ROSTER)
     if failed is not None:
-        raise Refused(
-            failed.check,
-            N_("The ballot was refused ({check}): {reason}"),
-            check=failed.check,
-            reason=str(failed),
-        )
+        raise _refused(failed)
     if repeated or len(set(alphas)) != len(alphas):
         raise _duplicate()
     crypto = crypto_of(row)
@@ -420,18 +422,7 @@ async def cast(
 ) -> dict[str, Any]:
     """Checks and appends an encrypted ballot; returns the receipt (tracking code, board head)."""
     entry, _, answers, cast_by = await _prepare(principal, ballot_id, answers_json, for_alias)
-    alias = entry["alias"]
-    payload = {"alias": alias, "answers": answers_to_json(answers), "cast_at": ballot_board.rfc3339(now())}
-    return await _append_encrypted(
-        principal,
-        ballot_id,
-        "ballot",
-        payload,
-        alias=alias,
-        code=tracking_code(alias, answers),
-        alphas=[c.alpha.hex() for a in answers for c in a.choices],
-        cast_by=cast_by,
-    )
+    return await _append_encrypted(principal, ballot_id, "ballot", entry["alias"], answers, cast_by=cast_by)
 
 
 async def spoil(
@@ -445,39 +436,15 @@ async def spoil(
     """A Benaloh audit: the ballot and its reveal go on the board's audited list, never counted."""
     entry, crypto, answers, cast_by = await _prepare(principal, ballot_id, answers_json, for_alias)
     if not isinstance(reveal_json, list) or len(reveal_json) != len(answers):
-        raise Refused(
-            "reveal",
-            N_("The ballot was refused ({check}): {reason}"),
-            check="reveal",
-            reason="one reveal per question",
-        )
+        raise _refused(CheckFailed("reveal", "one reveal per question"))
     try:
         reveals = [Reveal.from_json(r, f"reveal[{q}]") for q, r in enumerate(reveal_json)]
         for q, (answer, reveal) in enumerate(zip(answers, reveals, strict=True)):
             check_reveal(q, crypto.public_key, answer, reveal)
     except CheckFailed as error:
-        raise Refused(
-            error.check,
-            N_("The ballot was refused ({check}): {reason}"),
-            check=error.check,
-            reason=str(error),
-        ) from None
-    alias = entry["alias"]
-    payload = {
-        "alias": alias,
-        "answers": answers_to_json(answers),
-        "reveal": [r.to_json() for r in reveals],
-        "cast_at": ballot_board.rfc3339(now()),
-    }
+        raise _refused(error) from None
     return await _append_encrypted(
-        principal,
-        ballot_id,
-        "audited",
-        payload,
-        alias=alias,
-        code=tracking_code(alias, answers),
-        alphas=[c.alpha.hex() for a in answers for c in a.choices],
-        cast_by=cast_by,
+        principal, ballot_id, "audited", entry["alias"], answers, cast_by=cast_by, reveals=reveals
     )
 
 

@@ -349,7 +349,9 @@ async def test_the_console_runs_a_hearing_without_javascript(client: Any, settin
     client.cookies.set("lang", "en")
     public = (await client.get(base)).text
     assert "Agreed:</strong> 装在北侧" in public
-    assert f'href="/ballots/{ballot.id}"' in public and "being prepared" in public
+    # the draft is the council's until it opens: named for the public, not linked
+    assert f"ballot #{ballot.id}" in public and "being prepared" in public
+    assert f'href="/ballots/{ballot.id}"' not in public
     assert "2 people came, from 2 of 4 invited households." in public
     assert "Quorum: 3 needed — not reached." in public
     assert "Who came" not in public  # names only for the host, secretary and organisers

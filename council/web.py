@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -60,6 +61,29 @@ async def form_data(request: Request[Any, Any, Any], *checkboxes: str) -> dict[s
     for name in checkboxes:
         data[name] = name in data and data[name] not in ("", "0", "off", "false")
     return data
+
+
+def form_text(form: Any, key: str, limit: int | None = None) -> str:
+    """A posted form's field as text ("" when absent or a file), cut to `limit` characters."""
+    value = form.get(key, "")
+    if not isinstance(value, str):
+        return ""
+    return value if limit is None else value[:limit]
+
+
+def form_slots(
+    form: Any, prefix: str, fields: Sequence[str], most: int, blank: Callable[[], dict[str, str]], least: int
+) -> list[dict[str, str]]:
+    """Numbered groups of fields as typed ({prefix}-0-{field}, {prefix}-1-{field}, … up to
+    `most`): a group the form did not send is skipped, and blanks fill up to `least` slots,
+    so a re-rendered form shows exactly what was sent."""
+    slots = [
+        {name: form_text(form, f"{prefix}-{k}-{name}") for name in fields}
+        for k in range(most)
+        if any(f"{prefix}-{k}-{name}" in form for name in fields)
+    ]
+    slots += [blank() for _ in range(least - len(slots))]
+    return slots
 
 
 def drop_empty(data: dict[str, Any], *keys: str) -> dict[str, Any]:

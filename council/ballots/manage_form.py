@@ -28,6 +28,7 @@ from council.community.tables import NodeKind
 from council.errors import Invalid
 from council.i18n import N_, Term
 from council.proposals.queries import accepted_matters
+from council.web import form_slots, form_text
 
 QUESTION_SLOTS = 3
 YES_NO_OPTIONS = ("赞成", "反对", "弃权")
@@ -102,24 +103,13 @@ def blank_form(zone: ZoneInfo, proposal: Mapping[str, Any] | None = None) -> Bal
 
 def read_form(form: Any) -> BallotForm:
     """The posted form (a multi-dict) as strings, one dict per question slot."""
-
-    def one(key: str, default: str = "") -> str:
-        value = form.get(key, default)
-        return value if isinstance(value, str) else default
-
     keys = [
         *("title", "description", "proposal_id", "scope_id", "secrecy", "weight_basis", "opens_at"),
         *("closes_at", "preset", "quorum", "of", "threshold", "t"),
     ]
-    values = {key: one(key) for key in keys}
-    values["abstain_counts"] = "1" if one("abstain_counts") else ""
-    questions = []
-    for q in range(MAX_QUESTIONS):
-        if not any(f"q-{q}-{name}" in form for name in QUESTION_FIELDS):
-            continue
-        questions.append({name: one(f"q-{q}-{name}") for name in QUESTION_FIELDS})
-    while len(questions) < QUESTION_SLOTS:
-        questions.append(_blank_question())
+    values = {key: form_text(form, key) for key in keys}
+    values["abstain_counts"] = "1" if form_text(form, "abstain_counts") else ""
+    questions = form_slots(form, "q", QUESTION_FIELDS, MAX_QUESTIONS, _blank_question, QUESTION_SLOTS)
     trustees = []
     for value in form.getall("trustee_ids", []):
         if isinstance(value, str) and value.strip().isdigit():

@@ -21,7 +21,7 @@ from council.ballots.encrypt import MAX_BUDGET
 from council.ballots.tables import STATUS_TERMS, BallotSecrecy, BallotStatus, BoardEntry, Proxy, RosterEntry
 from council.errors import DomainError, Forbidden
 from council.i18n import N_
-from council.web import flash, redirect, require_principal, safe_next, settings_of
+from council.web import flash, form_text, redirect, require_principal, safe_next, settings_of
 
 Req = Request[Any, Any, Any]
 KEYGEN_COMMAND = "council trustee keygen --ballot {id} --wait"
@@ -121,11 +121,6 @@ def _back(request: Req, ballot_id: int, form: Any) -> str:
     home = f"/ballots/{ballot_id}"
     target = safe_next(form_text(form, "next"), home)
     return target if target == home or target.startswith(home + "/") else home
-
-
-def form_text(form: Any, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _zone(request: Req) -> ZoneInfo:

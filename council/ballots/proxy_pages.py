@@ -12,13 +12,13 @@ from litestar.response import Redirect, Template
 
 from council.accounts.guards import requires_login
 from council.ballots import proxies
-from council.ballots.manage_pages import CLOSED, form_text, managed_row
+from council.ballots.manage_pages import CLOSED, managed_row
 from council.ballots.tables import Proxy, RosterEntry
 from council.community.service import household_labels
 from council.community.tables import Resident
 from council.errors import DomainError, Invalid
 from council.i18n import N_
-from council.web import flash, redirect, require_principal
+from council.web import flash, form_text, redirect, require_principal
 
 Req = Request[Any, Any, Any]
 SEARCH_LIMIT = 20

@@ -41,7 +41,9 @@ async def get_node(node_id: int) -> dict[str, Any]:
 
 async def ancestors(node: dict[str, Any]) -> list[dict[str, Any]]:
     ids = [int(part) for part in node["path"].strip("/").split("/") if part]
-    rows = await Node.select(Node.id, Node.name, Node.kind, Node.path).where(Node.id.is_in(ids)) if ids else []
+    rows = (
+        await Node.select(Node.id, Node.name, Node.kind, Node.path).where(Node.id.is_in(ids)) if ids else []
+    )
     by_id = {row["id"]: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 

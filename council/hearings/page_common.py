@@ -21,6 +21,7 @@ from council.hearings import live, page_view
 from council.hearings.tables import KIND_TERMS, OUTCOME_TERMS, STATUS_TERMS
 from council.i18n import N_, Term
 from council.web import flash, redirect, safe_next, settings_of
+from council.web import form_text as web_form_text
 
 Req = Request[Any, Any, Any]
 FETCH_HEADER = "x-council-fetch"
@@ -38,8 +39,8 @@ def zone_of(request: Req) -> ZoneInfo:
 
 
 def form_text(form: Any, key: str, limit: int = 5000) -> str:
-    value = form.get(key, "")
-    return value[:limit] if isinstance(value, str) else ""
+    """A field of a hearing page's form, at most `limit` characters (5000 by default)."""
+    return web_form_text(form, key, limit)
 
 
 def form_number(form: Any, key: str, what: str) -> int:

@@ -24,6 +24,7 @@ from council.hearings.service import HOST_ROLES, MAX_ITEMS, ORGANISER_ROLES, SEC
 from council.hearings.tables import HearingKind, Invitees
 from council.i18n import N_
 from council.proposals.queries import accepted_matters
+from council.web import form_slots, form_text
 
 ITEM_SLOTS = 5
 PLACE_KINDS = (NodeKind.community, NodeKind.grid, NodeKind.building, NodeKind.unit)
@@ -85,20 +86,9 @@ def blank_form(
 
 def read_form(form: Any) -> HearingForm:
     """The posted form (a multi-dict) as strings, one dict per agenda slot."""
-
-    def one(key: str) -> str:
-        value = form.get(key, "")
-        return value if isinstance(value, str) else ""
-
-    values = {key: one(key) for key in FIELDS}
-    values["online"] = "1" if one("online") not in ("", "0", "off", "false") else ""
-    items = []
-    for k in range(MAX_ITEMS):
-        if not any(f"item-{k}-{name}" in form for name in ITEM_FIELDS):
-            continue
-        items.append({name: one(f"item-{k}-{name}") for name in ITEM_FIELDS})
-    while len(items) < ITEM_SLOTS:
-        items.append(_blank_item())
+    values = {key: form_text(form, key) for key in FIELDS}
+    values["online"] = "1" if form_text(form, "online") not in ("", "0", "off", "false") else ""
+    items = form_slots(form, "item", ITEM_FIELDS, MAX_ITEMS, _blank_item, ITEM_SLOTS)
     return HearingForm(values, items)
 
 

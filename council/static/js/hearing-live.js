@@ -301,7 +301,11 @@ function start(data) {
     render(next);
     const counts = JSON.stringify(next.attendance);
     if (isConsole && counts !== lastCounts) refreshAttendees();
-    if (me.invited && counts !== lastCounts) refreshMe();
+    // Only a change that can be hers: someone came while she is not checked in, or someone
+    // left while she is. A room of phones then asks once per arrival, not for every change.
+    const before = JSON.parse(lastCounts).people;
+    const now = next.attendance.people;
+    if (me.invited && (me.present ? now < before : now > before)) refreshMe();
     lastCounts = counts;
     if (skipped) resync();
   }
@@ -452,7 +456,7 @@ function start(data) {
   });
 
   /**
-   * The live state says how many are present, not who: when the counts change, ask whether
+   * The live state says how many are present, not who: when the count moves her way, ask whether
    * this viewer is among them (the host may have marked her present, or her leaving). The
    * asks are spread over a second and a half, so a room of phones does not ask at once.
    */

@@ -14,6 +14,7 @@ from council.accounts.guards import requires_login
 from council.ballots import proxies
 from council.ballots.manage_pages import CLOSED, managed_row
 from council.ballots.tables import Proxy, RosterEntry
+from council.community.residents import find_in_place
 from council.community.service import household_labels
 from council.community.tables import Resident
 from council.errors import DomainError, Invalid
@@ -139,36 +140,14 @@ async def resident_labels(row: dict[str, Any], resident_ids: list[int]) -> dict[
 
 
 async def find_residents(row: dict[str, Any], query: str, chosen: str = "") -> dict[str, Any]:
-    """Active residents of the ballot's place whose name, ID or household ("3栋2单元301",
-    "2单元", "301") matches; the chosen one is kept in the list."""
-    query = query.strip()[:64]
-    if not query and not chosen.isdigit():
-        return {"query": query, "items": [], "more": False}
-    places = await household_labels(row["scope_path"])
-    squeezed = "".join(query.split())
-    households = [h for h, label in places.items() if squeezed and squeezed in label]
-    condition: Any = (Resident.active == True) & Resident.household.is_in(list(places) or [-1])  # noqa: E712
-    match: Any = Resident.id == (int(chosen) if chosen.isdigit() else -1)
-    if query:
-        match = (
-            match
-            | Resident.name.like(f"%{query}%")
-            | Resident.code.like(f"%{query}%")
-            | Resident.household.is_in(households[:2000] or [-1])
-        )
-    residents = await Resident.select(
-        Resident.id, Resident.name, Resident.code, Resident.household, Resident.is_representative
-    ).where(condition & match)
-    residents.sort(key=lambda r: (places.get(r["household"], ""), not r["is_representative"], r["code"]))
-    shown = residents[:SEARCH_LIMIT]
-    if chosen.isdigit() and int(chosen) not in [r["id"] for r in shown]:
-        shown += [r for r in residents if r["id"] == int(chosen)]
-    aliases = await _roster_aliases(row["id"], [r["id"] for r in shown])
-    return {
-        "query": query,
-        "items": [_described(r, places.get(r["household"], ""), aliases.get(r["id"])) for r in shown],
-        "more": len(residents) > SEARCH_LIMIT,
-    }
+    """Residents of the ballot's place matching `query`, with their roster aliases; the
+    chosen one is kept in the list."""
+    residents, more = await find_in_place(
+        row["scope_path"], query, chosen=int(chosen) if chosen.isdigit() else None, limit=SEARCH_LIMIT
+    )
+    aliases = await _roster_aliases(row["id"], [r["id"] for r in residents])
+    items = [_described(r, r["place"], aliases.get(r["id"])) for r in residents]
+    return {"query": query.strip()[:64], "items": items, "more": more}
 
 
 HANDLERS = [BallotProxyPages]

@@ -7,7 +7,7 @@ from typing import Any
 
 from council.accounts.principal import Principal
 from council.audit import service as audit
-from council.community.service import check_phone, get_node, require_scope
+from council.community.service import check_phone, get_node, household_labels, require_scope
 from council.community.tables import KIND_TERMS, NodeKind, Resident
 from council.db import write_transaction
 from council.errors import Conflict, Invalid, NotFound
@@ -86,6 +86,32 @@ async def list_residents(
     )
     total = await Resident.count().where(condition)
     return [_resident_out(row) for row in rows], total
+
+
+async def find_in_place(
+    scope_path: str, query: str, *, chosen: int | None = None, limit: int = 20
+) -> tuple[list[dict[str, Any]], bool]:
+    """Active residents of a place whose name, code or household ("3栋2单元301", "2单元",
+    "301") matches `query`, by household with its representative first, each with its
+    `place`; at most `limit` of them, and `chosen` whatever the query. Returns them and
+    whether more matched. For pickers (a proxy, someone in the room), not the roster."""
+    query = query.strip()[:64]
+    if not query and chosen is None:
+        return [], False
+    places = await household_labels(scope_path)
+    match: Any = Resident.id == (chosen if chosen is not None else -1)
+    if query:
+        squeezed = "".join(query.split())
+        households = [h for h, label in places.items() if squeezed in label]
+        match |= Resident.household.is_in(households[:2000] or [-1])
+        if literal := query.replace("%", "").replace("_", ""):
+            match |= Resident.name.like(f"%{literal}%") | Resident.code.like(f"%{literal}%")
+    rows = await Resident.select(
+        Resident.id, Resident.name, Resident.code, Resident.household, Resident.is_representative
+    ).where((Resident.active == True) & Resident.household.is_in(list(places) or [-1]) & match)  # noqa: E712
+    rows.sort(key=lambda r: (places.get(r["household"], ""), not r["is_representative"], r["code"]))
+    shown = rows[:limit] + [r for r in rows[limit:] if r["id"] == chosen]
+    return [{**r, "place": places.get(r["household"], "")} for r in shown], len(rows) > limit
 
 
 async def _household(principal: Principal, household_id: int) -> dict[str, Any]:

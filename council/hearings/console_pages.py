@@ -18,8 +18,7 @@ from litestar.response import Template
 from council.accounts.guards import requires_login
 from council.accounts.principal import Principal
 from council.accounts.tables import Role, RoleAssignment, User
-from council.community.service import household_labels
-from council.community.tables import Resident
+from council.community.residents import find_in_place
 from council.errors import Forbidden, Invalid, NotFound
 from council.hearings import attendance, floor, service
 from council.hearings.page_common import (
@@ -53,32 +52,15 @@ async def _host_row(request: Req, hearing_id: int) -> tuple[Principal, dict[str,
 
 
 async def find_residents(row: Mapping[str, Any], query: str) -> dict[str, Any]:
-    """Active residents of the hearing's place whose name, ID or household ("3栋2单元301",
-    "2单元", "301") matches."""
-    query = query.strip()[:64]
-    if not query:
-        return {"query": "", "items": [], "more": False}
-    places = await household_labels(row["scope_path"])
-    squeezed = "".join(query.split())
-    households = [h for h, label in places.items() if squeezed in label]
-    literal = query.replace("%", "").replace("_", "")
-    match: Any = Resident.household.is_in(households[:2000] or [-1])
-    if literal:
-        match = match | Resident.name.like(f"%{literal}%") | Resident.code.like(f"%{literal}%")
-    residents = await Resident.select(
-        Resident.id, Resident.name, Resident.code, Resident.household, Resident.is_representative
-    ).where((Resident.active == True) & Resident.household.is_in(list(places) or [-1]) & match)  # noqa: E712
-    residents.sort(key=lambda r: (places.get(r["household"], ""), not r["is_representative"], r["code"]))
+    """Residents of the hearing's place matching `query`, and whether each is here now."""
+    residents, more = await find_in_place(row["scope_path"], query, limit=SEARCH_LIMIT)
     present = {
         a["resident"]
         for a in await attendance.attendees(row["id"])
         if a["left_at"] is None and a["resident"] is not None
     }
-    items = [
-        {**r, "place": places.get(r["household"], ""), "present": r["id"] in present}
-        for r in residents[:SEARCH_LIMIT]
-    ]
-    return {"query": query, "items": items, "more": len(residents) > SEARCH_LIMIT}
+    items = [{**r, "present": r["id"] in present} for r in residents]
+    return {"query": query.strip()[:64], "items": items, "more": more}
 
 
 async def _council_members(scope_path: str) -> list[dict[str, Any]]:

@@ -93,28 +93,20 @@ async def record_many(items: list[tuple[Actor, str, str, object, dict[str, Any]]
     prev_hash = GENESIS if last is None else last["hash"]
     entries: list[AuditEntry] = []
     for actor, action, subject_type, subject_id, payload in items:
-        at = datetime.now(UTC)
-        body = entry_body(
-            seq=seq,
-            at=at,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            data=payload,
-        )
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "at": datetime.now(UTC),
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+        }
         entry = AuditEntry(
-            seq=seq,
-            at=at,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
+            **fields,
             data=canonical_bytes(payload).decode("utf-8"),
             prev_hash=prev_hash,
-            hash=entry_hash(prev_hash, body),
+            hash=entry_hash(prev_hash, entry_body(**fields, data=payload)),
         )
         entries.append(entry)
         prev_hash, seq = entry.hash, seq + 1

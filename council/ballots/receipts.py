@@ -43,8 +43,10 @@ def receipt_text(title: str, receipt: dict[str, Any]) -> tuple[str, str]:
 async def queue(ballot_id: int, casts: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """Queues the receipt of each (user id, receipt) whose user has an address. Call inside
     the write transaction of the casts. Returns how many mails were queued."""
+    if not casts:
+        return 0
     settings = Settings.from_env()
-    if not casts or not settings.email_enabled:
+    if not settings.email_enabled:
         return 0
     addresses = {
         row["id"]: row["email"]
